@@ -1,0 +1,218 @@
+"""needs-tracker: visits, needs, matching and reports for S&T service centres."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | dict[str, Any] | None = None) -> Flask:
+    """Create and configure the application.
+
+    config is a name from config.CONFIGS ("development", "production", "testing") or a
+    mapping of settings applied over the testing config (for the test suite).
+    """
+    from config import CONFIGS, INSTANCE_DIR
+
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(ROOT / "templates"),
+    )
+    if isinstance(config, dict):
+        app.config.from_object(CONFIGS["testing"])
+        app.config.update(config)
+    else:
+        name = config or os.environ.get("NEEDS_TRACKER_CONFIG", "development")
+        app.config.from_object(CONFIGS[name])
+    _ensure_secret_key(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Use SECRET_KEY from the environment, else one generated once under instance/."""
+    if app.config.get("SECRET_KEY"):
+        return
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind extension objects to app."""
+    from needs_tracker import models  # noqa: F401 - registers every table on the metadata
+    from needs_tracker.extensions import babel, csrf, db, login_manager, migrate
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=";".join(_translation_dirs()),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "warning"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    from needs_tracker.auth.services import load_user_from_token
+
+    login_manager.user_loader(load_user_from_token)
+
+
+def _translation_dirs() -> list[str]:
+    """Every translations/ folder in the package: one per feature that has strings."""
+    base = Path(__file__).resolve().parent
+    return sorted(str(p) for p in base.rglob("translations") if p.is_dir())
+
+
+def _select_locale() -> str:
+    from flask import current_app, has_request_context
+
+    lang = session.get("lang") if has_request_context() else None
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register each feature's blueprint."""
+    from needs_tracker.auth.views import bp as auth_bp
+    from needs_tracker.centres.views import bp as centres_bp
+    from needs_tracker.experts.resource_views import resources_bp
+    from needs_tracker.experts.views import experts_bp
+    from needs_tracker.main.views import bp as main_bp
+    from needs_tracker.needs.views import bp as needs_bp
+    from needs_tracker.organisations.views import bp as organisations_bp
+    from needs_tracker.taxonomy.views import bp as taxonomy_bp
+    from needs_tracker.users.views import bp as users_bp
+    from needs_tracker.visits.views import bp as visits_bp
+
+    for bp in (
+        main_bp,
+        auth_bp,
+        organisations_bp,
+        visits_bp,
+        needs_bp,
+        experts_bp,
+        resources_bp,
+        users_bp,
+        centres_bp,
+        taxonomy_bp,
+    ):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render HTML pages for HTTP errors and a request id for unexpected ones."""
+    from flask import render_template
+    from werkzeug.exceptions import HTTPException
+
+    from needs_tracker.common.scoping import ScopeViolation
+
+    def render_http(error: HTTPException):
+        code = error.code or 500
+        template = (
+            f"errors/{code}.html"
+            if code in {400, 403, 404, 405, 413, 429}
+            else "errors/generic.html"
+        )
+        return render_template(template, error=error), code
+
+    app.register_error_handler(HTTPException, render_http)
+
+    def render_scope(error: ScopeViolation):
+        app.logger.warning("scope violation request_id=%s: %s", g.get("request_id"), error)
+        return render_template("errors/404.html", error=error), 404
+
+    app.register_error_handler(ScopeViolation, render_scope)
+
+    def render_500(error: Exception):
+        app.logger.exception("unhandled error request_id=%s", g.get("request_id"))
+        return render_template("errors/500.html", request_id=g.get("request_id")), 500
+
+    app.register_error_handler(Exception, render_500)
+
+
+def register_request_hooks(app: Flask) -> None:
+    """Per request: a request id for logs, and the acting user's data scope."""
+    from needs_tracker.common.permissions import scope_for
+    from needs_tracker.common.scoping import set_scope
+    from needs_tracker.extensions import db
+
+    @app.before_request
+    def _start_request() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        set_scope(db.session, scope_for(current_user if current_user.is_authenticated else None))
+
+    @app.after_request
+    def _tag_response(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if current_user.is_authenticated:
+            # Private pages must not come back from the browser cache after logout.
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Globals available in every template."""
+    from flask_babel import get_locale
+
+    from needs_tracker.common import choices
+    from needs_tracker.common import permissions as perms
+
+    # Globals (not a context processor) so that imported macros see them too.
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        choices=choices,
+        perms=perms,
+        Role=choices.Role,
+        # Features append {"endpoint", "label", "visible"(user)} entries to the menu here.
+        nav_items=app.extensions.setdefault("nav_items", []),
+    )
+
+    @app.template_filter("label")
+    def _label(value: str | None, enum_name: str) -> str:
+        enum = getattr(choices, enum_name)
+        try:
+            return str(enum(value).label)
+        except ValueError:
+            return value or ""
+
+
+def register_commands(app: Flask) -> None:
+    """Register the CLI groups (`flask --app wsgi ...`)."""
+    from needs_tracker.centres.cli import centre_cli
+    from needs_tracker.demo.cli import demo_cli
+    from needs_tracker.users.cli import user_cli
+
+    for group in (centre_cli, user_cli, demo_cli):
+        app.cli.add_command(group)

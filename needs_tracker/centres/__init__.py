@@ -1,0 +1,1 @@
+"""Service centres (tenants) and their co-building organisations."""

@@ -1,0 +1,1 @@
+"""Shared building blocks: model mixins, scoping, permissions, lists, validators."""

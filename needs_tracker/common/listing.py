@@ -1,0 +1,81 @@
+"""List pages: text search, sorting, date ranges and pagination from query-string args."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, or_
+
+from needs_tracker.extensions import db
+
+
+@dataclass
+class ListSpec:
+    """How one list page searches and sorts."""
+
+    sortable: dict[str, Any]
+    default_sort: str
+    search_columns: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ListState:
+    """The parsed arguments of a list request, for the template."""
+
+    q: str
+    sort: str
+    errors: list[str]
+    args: dict[str, str]
+
+    def sort_link_args(self, key: str) -> dict[str, str]:
+        """Query args that sort by key, toggling direction when already sorted by it."""
+        new = f"-{key}" if self.sort == key else key
+        return {**self.args, "sort": new, "page": "1"}
+
+    def page_args(self, page: int) -> dict[str, str]:
+        """Query args for another page of the same list."""
+        return {**self.args, "page": str(page)}
+
+
+def parse_date_arg(name: str, errors: list[str]) -> date | None:
+    """Read an ISO date from the query string; record an error instead of failing."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        from flask_babel import gettext as _
+
+        errors.append(_("Not a valid date: %(value)s (use YYYY-MM-DD)", value=raw[:20]))
+        return None
+
+
+def apply_list(stmt: Select, spec: ListSpec) -> tuple[Select, ListState]:
+    """Apply search and sort from request.args to stmt."""
+    q = request.args.get("q", "").strip()[:100]
+    if q and spec.search_columns:
+        pattern = f"%{q}%"
+        stmt = stmt.where(or_(*(col.ilike(pattern) for col in spec.search_columns)))
+    sort = request.args.get("sort", spec.default_sort)
+    key = sort.lstrip("-")
+    if key not in spec.sortable:
+        sort = spec.default_sort
+        key = sort.lstrip("-")
+    column = spec.sortable[key]
+    order = column.desc() if sort.startswith("-") else column.asc()
+    # A unique tie-breaker keeps pages stable when many rows share a sort value.
+    pk = stmt.selected_columns[0].table.primary_key.columns.values()[0]
+    stmt = stmt.order_by(order, pk.desc() if sort.startswith("-") else pk.asc())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return stmt, ListState(q=q, sort=sort, errors=[], args=args)
+
+
+def paginate(stmt: Select) -> Pagination:
+    """Paginate stmt with the configured page size (bounded by max_per_page)."""
+    per_page = current_app.config["PER_PAGE"]
+    return db.paginate(stmt, per_page=per_page, max_per_page=100, error_out=False)

@@ -1,0 +1,51 @@
+"""Model mixins shared by every feature."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (aware)."""
+    return datetime.now(UTC)
+
+
+class TimestampMixin:
+    """created_at / updated_at maintained by the ORM."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class VersionedMixin:
+    """Optimistic concurrency: the ORM bumps `version` on each UPDATE and refuses stale ones."""
+
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805 - SQLAlchemy declared_attr signature
+        return {"version_id_col": cls.version}
+
+
+class SoftDeleteMixin:
+    """Rows are hidden, not removed; admins can restore them or delete them for good."""
+
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+    @property
+    def is_deleted(self) -> bool:
+        """True when the row has been soft-deleted."""
+        return self.deleted_at is not None
+
+
+class CentreOwnedMixin:
+    """Data that belongs to one service centre; the scoping layer filters on centre_id."""
+
+    @declared_attr
+    def centre_id(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy declared_attr signature
+        return mapped_column(ForeignKey("centres.id"), index=True, nullable=False)

@@ -1,0 +1,74 @@
+"""Who may do what: role rules and the per-user data scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from flask import abort
+from flask_login import current_user
+
+from needs_tracker.common.choices import Role
+from needs_tracker.common.scoping import Scope
+
+if TYPE_CHECKING:
+    from needs_tracker.auth.models import User
+
+EDITOR_ROLES = (Role.MEMBER, Role.COORDINATOR, Role.ADMIN)
+COORDINATOR_ROLES = (Role.COORDINATOR, Role.ADMIN)
+
+
+def scope_for(user: User | None) -> Scope:
+    """The data scope of user: which centres it reads and writes."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Scope.nobody()
+    own = frozenset({user.centre_id}) if user.centre_id is not None else frozenset()
+    if user.role == Role.ADMIN.value:
+        return Scope(read_centres=None, write_centres=None, user_id=user.id)
+    if user.role == Role.LEADER.value:
+        reads = None if user.is_consortium else own
+        return Scope(read_centres=reads, write_centres=frozenset(), user_id=user.id)
+    return Scope(read_centres=own, write_centres=own, user_id=user.id)
+
+
+def can_create_centre_data(user: User) -> bool:
+    """Members, coordinators and admins of a centre record visits, needs and organisations."""
+    return user.has_role(*EDITOR_ROLES) and user.centre_id is not None
+
+
+def can_edit_owned(user: User, obj: Any) -> bool:
+    """Coordinators and admins edit any centre record; members edit what they created."""
+    if user.has_role(*COORDINATOR_ROLES):
+        return True
+    return user.has_role(Role.MEMBER) and getattr(obj, "created_by_id", None) == user.id
+
+
+def can_edit_organisation(user: User) -> bool:
+    """Service-team members keep company details current, as do coordinators and admins."""
+    return user.has_role(*EDITOR_ROLES)
+
+
+def can_manage_pool(user: User) -> bool:
+    """Coordinators and admins manage the shared expert and resource pool."""
+    return user.has_role(*COORDINATOR_ROLES)
+
+
+def require(condition: bool) -> None:
+    """Abort with 403 unless condition holds."""
+    if not condition:
+        abort(403)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Decorator: the current user must have one of roles (403 otherwise)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            require(current_user.is_authenticated and current_user.has_role(*roles))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

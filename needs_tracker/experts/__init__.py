@@ -1,0 +1,1 @@
+"""The shared pool of experts and resources (labs, platforms, achievements, patents)."""

@@ -1,0 +1,108 @@
+"""Resource pages (labs, platforms, learning factories, achievements, patents)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.choices import ResourceKind
+from needs_tracker.common.choices_db import field_choices
+from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.forms import select_choices
+from needs_tracker.common.listing import ListSpec, apply_list, paginate
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import can_manage_pool, require
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.experts.forms import ResourceForm
+from needs_tracker.experts.models import Resource, resource_fields
+from needs_tracker.experts.services import RESOURCE_FIELDS, save_resource
+from needs_tracker.experts.views import _field_filter
+from needs_tracker.extensions import db
+
+resources_bp = Blueprint("resources", __name__, url_prefix="/resources")
+
+RESOURCE_LIST = ListSpec(
+    sortable={"name": Resource.name, "kind": Resource.kind, "owner": Resource.owner_organisation},
+    default_sort="name",
+    search_columns=[Resource.name, Resource.owner_organisation, Resource.description],
+)
+
+
+@resources_bp.route("/")
+@login_required
+def index():
+    """Paginated, searchable list of resources."""
+    stmt = select(Resource).options(selectinload(Resource.fields))
+    stmt = _field_filter(stmt, resource_fields, "resource_id", Resource)
+    kind = request.args.get("kind", "")
+    if kind in ResourceKind.labels():
+        stmt = stmt.where(Resource.kind == kind)
+    stmt, state = apply_list(stmt, RESOURCE_LIST)
+    return render_template(
+        "resources/index.html", page=paginate(stmt), state=state, fields=field_choices()
+    )
+
+
+@resources_bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Add a resource to the shared pool (coordinators and admins)."""
+    require(can_manage_pool(current_user))
+    form = ResourceForm()
+    form.field_ids.choices = select_choices(field_choices())
+    if form.validate_on_submit():
+        resource = save_resource(form.data, current_user)
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=resource.name), "success")
+        return redirect(url_for(".detail", id=resource.id))
+    return render_template("resources/form.html", form=form, resource=None)
+
+
+@resources_bp.route("/<int:id>")
+@login_required
+def detail(id: int):
+    """A resource and what it has been matched to."""
+    resource = get_visible_or_404(Resource, id, selectinload(Resource.fields))
+    panels = [p(resource, current_user) for p in current_app.extensions.get("resource_panels", [])]
+    return render_template(
+        "resources/detail.html", resource=resource, panels=[p for p in panels if p]
+    )
+
+
+@resources_bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    """Edit a resource; refuses stale saves."""
+    resource = get_visible_or_404(Resource, id, selectinload(Resource.fields))
+    require(can_manage_pool(current_user))
+    form = ResourceForm(obj=resource)
+    form.field_ids.choices = select_choices(field_choices())
+    if request.method == "GET":
+        form.field_ids.data = [f.id for f in resource.fields]
+        form.version.data = resource.version
+    if form.validate_on_submit():
+        if form.is_stale(resource):
+            refuse_stale(form, resource, list(RESOURCE_FIELDS))
+        else:
+            save_resource(form.data, current_user, resource)
+            db.session.commit()
+            flash(_("Saved %(name)s.", name=resource.name), "success")
+            return redirect(url_for(".detail", id=resource.id))
+    return render_template("resources/form.html", form=form, resource=resource)
+
+
+@resources_bp.route("/<int:id>/delete", methods=["POST"])
+@login_required
+def delete(id: int):
+    """Soft-delete a resource."""
+    resource = get_visible_or_404(Resource, id)
+    require(can_manage_pool(current_user))
+    if resource.deleted_at is not None:
+        abort(404)
+    resource.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Deleted %(name)s.", name=resource.name), "success")
+    return redirect(url_for(".index"))

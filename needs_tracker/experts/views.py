@@ -1,0 +1,122 @@
+"""Expert and resource pages (the shared pool): list, detail, create, edit, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.choices_db import field_choices
+from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.forms import select_choices
+from needs_tracker.common.listing import ListSpec, apply_list, paginate
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import can_manage_pool, require
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.experts.forms import ExpertForm
+from needs_tracker.experts.models import Expert, expert_fields
+from needs_tracker.experts.services import (
+    EXPERT_FIELDS,
+    save_expert,
+)
+from needs_tracker.extensions import db
+
+experts_bp = Blueprint("experts", __name__, url_prefix="/experts")
+
+EXPERT_LIST = ListSpec(
+    sortable={
+        "name": Expert.name,
+        "organisation": Expert.organisation,
+        "created": Expert.created_at,
+    },
+    default_sort="name",
+    search_columns=[Expert.name, Expert.organisation, Expert.expertise, Expert.title],
+)
+
+
+def _field_filter(stmt: Any, assoc: Any, key: str, model: Any) -> Any:
+    field_id = request.args.get("field", "")
+    if field_id.isdigit():
+        stmt = stmt.where(
+            model.id.in_(select(assoc.c[key]).where(assoc.c.field_id == int(field_id)))
+        )
+    return stmt
+
+
+@experts_bp.route("/")
+@login_required
+def index():
+    """Paginated, searchable list of experts."""
+    stmt = select(Expert).options(selectinload(Expert.fields))
+    stmt = _field_filter(stmt, expert_fields, "expert_id", Expert)
+    region = request.args.get("region", "").strip()
+    if region:
+        stmt = stmt.where(Expert.region == region)
+    stmt, state = apply_list(stmt, EXPERT_LIST)
+    return render_template(
+        "experts/index.html", page=paginate(stmt), state=state, fields=field_choices()
+    )
+
+
+@experts_bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Add an expert to the shared pool (coordinators and admins)."""
+    require(can_manage_pool(current_user))
+    form = ExpertForm()
+    form.field_ids.choices = select_choices(field_choices())
+    if form.validate_on_submit():
+        expert = save_expert(form.data, current_user)
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=expert.name), "success")
+        return redirect(url_for(".detail", id=expert.id))
+    return render_template("experts/form.html", form=form, expert=None)
+
+
+@experts_bp.route("/<int:id>")
+@login_required
+def detail(id: int):
+    """An expert, with the needs matched to them (when matching is installed)."""
+    expert = get_visible_or_404(Expert, id, selectinload(Expert.fields))
+    panels = [p(expert, current_user) for p in current_app.extensions.get("expert_panels", [])]
+    return render_template("experts/detail.html", expert=expert, panels=[p for p in panels if p])
+
+
+@experts_bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    """Edit an expert; refuses stale saves."""
+    expert = get_visible_or_404(Expert, id, selectinload(Expert.fields))
+    require(can_manage_pool(current_user))
+    form = ExpertForm(obj=expert)
+    form.field_ids.choices = select_choices(field_choices())
+    if request.method == "GET":
+        form.field_ids.data = [f.id for f in expert.fields]
+        form.version.data = expert.version
+    if form.validate_on_submit():
+        if form.is_stale(expert):
+            refuse_stale(form, expert, list(EXPERT_FIELDS))
+        else:
+            save_expert(form.data, current_user, expert)
+            db.session.commit()
+            flash(_("Saved %(name)s.", name=expert.name), "success")
+            return redirect(url_for(".detail", id=expert.id))
+    return render_template("experts/form.html", form=form, expert=expert)
+
+
+@experts_bp.route("/<int:id>/delete", methods=["POST"])
+@login_required
+def delete(id: int):
+    """Soft-delete an expert."""
+    expert = get_visible_or_404(Expert, id)
+    require(can_manage_pool(current_user))
+    if expert.deleted_at is not None:
+        abort(404)
+    expert.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Deleted %(name)s.", name=expert.name), "success")
+    return redirect(url_for(".index"))

@@ -1,0 +1,23 @@
+"""Import every model so that metadata, Alembic and create_all see the whole schema."""
+
+from needs_tracker.auth.models import User
+from needs_tracker.centres.models import Centre, CoBuildingPartner
+from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.needs.models import Need, NeedStatusChange
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.taxonomy.models import TechField
+from needs_tracker.visits.models import Visit, VisitTeamMember
+
+__all__ = [
+    "Centre",
+    "CoBuildingPartner",
+    "Expert",
+    "Need",
+    "NeedStatusChange",
+    "Organisation",
+    "Resource",
+    "TechField",
+    "User",
+    "Visit",
+    "VisitTeamMember",
+]

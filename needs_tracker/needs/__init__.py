@@ -1,0 +1,1 @@
+"""Technical needs (技术需求 / 技术瓶颈) collected from companies."""

@@ -1,0 +1,61 @@
+"""Need forms: the full form, the inline row of the visit form, the status form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    DateField,
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
+from needs_tracker.common.forms import VersionedForm, strip_filter
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class NeedForm(VersionedForm):
+    """Create or edit a need."""
+
+    organisation_id = SelectField(
+        _l("Company"), coerce=int, validators=[DataRequired(message=_l("Choose a company."))]
+    )
+    visit_id = SelectField(_l("Collected on visit"), coerce=_int_or_none, validators=[Optional()])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(), Length(max=200)], filters=[strip_filter]
+    )
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip_filter]
+    )
+    field_ids = SelectMultipleField(_l("Technical fields"), coerce=int)
+    need_type = SelectField(_l("Need type"), choices=NeedType.choices())
+    urgency = SelectField(_l("Urgency"), choices=Urgency.choices())
+    budget = DecimalField(
+        _l("Budget (10k CNY)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+    )
+    collected_on = DateField(_l("Collected on"), validators=[DataRequired()])
+    submit = SubmitField(_l("Save"))
+
+
+class NeedStatusForm(VersionedForm):
+    """Move a need to another status."""
+
+    to_status = SelectField(_l("New status"), choices=NeedStatus.choices())
+    note = TextAreaField(
+        _l("Note / reason"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Required when closing a need."),
+    )
+    submit = SubmitField(_l("Change status"))

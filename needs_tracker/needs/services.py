@@ -1,0 +1,153 @@
+"""Need services: create, update and move through the status workflow (flush, not commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from needs_tracker.auth.models import User
+from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.models import utcnow
+from needs_tracker.extensions import db
+from needs_tracker.needs.models import Need, NeedStatusChange
+from needs_tracker.taxonomy.models import TechField
+
+S = NeedStatus
+
+# The manual workflow. Matching moves needs along the same edges through transition_need.
+ALLOWED_TRANSITIONS: dict[NeedStatus, set[NeedStatus]] = {
+    S.COLLECTED: {S.ASSESSING, S.MATCHING, S.CLOSED},
+    S.ASSESSING: {S.MATCHING, S.COLLECTED, S.CLOSED},
+    S.MATCHING: {S.MATCHED, S.ASSESSING, S.CLOSED},
+    S.MATCHED: {S.IN_PROGRESS, S.MATCHING, S.CLOSED},
+    S.IN_PROGRESS: {S.RESOLVED, S.MATCHED, S.CLOSED},
+    S.RESOLVED: {S.IN_PROGRESS},
+    S.CLOSED: {S.COLLECTED},
+}
+
+
+class TransitionError(ValueError):
+    """A status change that the workflow does not allow; the message is for the user."""
+
+
+@dataclass
+class NeedData:
+    """Validated values of a need, as forms, imports and the CLI provide them."""
+
+    organisation_id: int
+    title: str
+    description: str = ""
+    field_ids: list[int] | None = None
+    need_type: str = "rnd"
+    urgency: str = "low"
+    budget: Decimal | None = None
+    collected_on: date | None = None
+    visit_id: int | None = None
+
+
+def _fields(ids: list[int] | None) -> list[TechField]:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(TechField).where(TechField.id.in_(ids))))
+
+
+def create_need(data: NeedData, centre_id: int, actor: User | None) -> Need:
+    """Create a need in status collected, with its first history entry."""
+    need = Need(
+        centre_id=centre_id,
+        organisation_id=data.organisation_id,
+        visit_id=data.visit_id,
+        title=data.title,
+        description=data.description or "",
+        need_type=data.need_type,
+        urgency=data.urgency,
+        budget=data.budget,
+        collected_on=data.collected_on or date.today(),
+        status=S.COLLECTED.value,
+        created_by_id=actor.id if actor else None,
+    )
+    need.fields = _fields(data.field_ids)
+    need.history.append(
+        NeedStatusChange(
+            from_status=None,
+            to_status=S.COLLECTED.value,
+            changed_by_id=actor.id if actor else None,
+        )
+    )
+    db.session.add(need)
+    db.session.flush()
+    return need
+
+
+def update_need(need: Need, data: NeedData, actor: User | None) -> None:
+    """Overwrite a need's editable values (status is changed by transition_need only)."""
+    need.organisation_id = data.organisation_id
+    need.visit_id = data.visit_id
+    need.title = data.title
+    need.description = data.description or ""
+    need.need_type = data.need_type
+    need.urgency = data.urgency
+    need.budget = data.budget
+    if data.collected_on:
+        need.collected_on = data.collected_on
+    need.fields = _fields(data.field_ids)
+    db.session.flush()
+
+
+def transition_need(
+    need: Need,
+    to_status: NeedStatus | str,
+    actor: User | None,
+    note: str = "",
+    *,
+    force: bool = False,
+) -> NeedStatusChange:
+    """Move need to to_status, recording who and why; refuse moves the workflow forbids.
+
+    force skips the edge check (used when the matching workflow drives the status).
+    """
+    target = NeedStatus(to_status)
+    current = NeedStatus(need.status)
+    if target == current:
+        raise TransitionError(_("The need is already in this status."))
+    if not force and target not in ALLOWED_TRANSITIONS[current]:
+        raise TransitionError(
+            _(
+                "A need cannot go from “%(from)s” to “%(to)s”.",
+                **{"from": current.label, "to": target.label},
+            )
+        )
+    if target == S.CLOSED and not note.strip():
+        raise TransitionError(_("Give a reason for closing the need."))
+    change = NeedStatusChange(
+        from_status=current.value,
+        to_status=target.value,
+        changed_by_id=actor.id if actor else None,
+        note=note.strip()[:500],
+    )
+    need.history.append(change)
+    need.status = target.value
+    need.status_changed_at = utcnow()
+    need.close_reason = note.strip()[:300] if target == S.CLOSED else ""
+    db.session.flush()
+    return change
+
+
+def need_data_from_form(form: Any) -> NeedData:
+    """Build NeedData from a NeedForm-like form."""
+    return NeedData(
+        organisation_id=form.organisation_id.data,
+        title=form.title.data,
+        description=form.description.data or "",
+        field_ids=list(form.field_ids.data or []),
+        need_type=form.need_type.data,
+        urgency=form.urgency.data,
+        budget=getattr(form, "budget", None) and form.budget.data,
+        collected_on=getattr(form, "collected_on", None) and form.collected_on.data,
+        visit_id=(getattr(form, "visit_id", None) and form.visit_id.data) or None,
+    )

@@ -1,0 +1,220 @@
+"""Need pages: list with filters, detail with history, create, edit, status changes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.choices_db import field_choices, organisation_choices, visit_choices
+from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.forms import select_choices
+from needs_tracker.common.listing import ListSpec, apply_list, paginate, parse_date_arg
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import (
+    COORDINATOR_ROLES,
+    can_create_centre_data,
+    can_edit_owned,
+    require,
+)
+from needs_tracker.common.queries import get_visible, get_visible_or_404
+from needs_tracker.extensions import db
+from needs_tracker.needs.forms import NeedForm, NeedStatusForm
+from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.needs.services import (
+    TransitionError,
+    create_need,
+    need_data_from_form,
+    transition_need,
+    update_need,
+)
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.visits.models import Visit
+
+bp = Blueprint("needs", __name__, url_prefix="/needs")
+
+LIST_SPEC = ListSpec(
+    sortable={
+        "collected": Need.collected_on,
+        "title": Need.title,
+        "status": Need.status,
+        "urgency": Need.urgency,
+        "company": Organisation.name,
+    },
+    default_sort="-collected",
+    search_columns=[Need.title, Need.description, Organisation.name],
+)
+
+EDIT_FIELDS = [
+    "organisation_id",
+    "visit_id",
+    "title",
+    "description",
+    "need_type",
+    "urgency",
+    "budget",
+    "collected_on",
+]
+
+
+def _prepare(form: NeedForm) -> None:
+    form.organisation_id.choices = select_choices(organisation_choices(companies_only=False))
+    form.field_ids.choices = select_choices(field_choices())
+    form.visit_id.choices = select_choices(visit_choices())
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Paginated list of needs, filterable by status, field, district and date range."""
+    stmt = (
+        select(Need)
+        .join(Need.organisation)
+        .options(selectinload(Need.organisation), selectinload(Need.fields))
+    )
+    errors: list[str] = []
+    status = request.args.get("status", "")
+    if status in NeedStatus.labels():
+        stmt = stmt.where(Need.status == status)
+    field_id = request.args.get("field", "")
+    if field_id.isdigit():
+        stmt = stmt.where(
+            Need.id.in_(
+                select(need_fields.c.need_id).where(need_fields.c.field_id == int(field_id))
+            )
+        )
+    district = request.args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(Organisation.district == district)
+    start = parse_date_arg("from", errors)
+    end = parse_date_arg("to", errors)
+    if start:
+        stmt = stmt.where(Need.collected_on >= start)
+    if end:
+        stmt = stmt.where(Need.collected_on <= end)
+    stmt, state = apply_list(stmt, LIST_SPEC)
+    state.errors = errors
+    page = paginate(stmt)
+    districts = db.session.scalars(
+        select(Organisation.district)
+        .where(Organisation.district != "")
+        .distinct()
+        .order_by(Organisation.district)
+    ).all()
+    return render_template(
+        "needs/index.html", page=page, state=state, fields=field_choices(), districts=districts
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Record a need, alone or for a visit (?visit_id=) or a company (?organisation_id=)."""
+    require(can_create_centre_data(current_user))
+    form = NeedForm()
+    _prepare(form)
+    if request.method == "GET":
+        form.collected_on.data = date.today()
+        visit = get_visible(Visit, request.args.get("visit_id"))
+        if visit is not None:
+            form.visit_id.data = visit.id
+            form.collected_on.data = visit.visit_date
+            if visit.organisations:
+                form.organisation_id.data = visit.organisations[0].id
+        org = get_visible(Organisation, request.args.get("organisation_id"))
+        if org is not None:
+            form.organisation_id.data = org.id
+    if form.validate_on_submit():
+        need = create_need(need_data_from_form(form), current_user.centre_id, current_user)
+        db.session.commit()
+        flash(_("Need “%(title)s” recorded.", title=need.title), "success")
+        return redirect(url_for(".detail", id=need.id))
+    return render_template("needs/form.html", form=form, need=None)
+
+
+@bp.route("/<int:id>")
+@login_required
+def detail(id: int):
+    """A need with its fields, status history and (when matching is installed) its matches."""
+    need = get_visible_or_404(
+        Need,
+        id,
+        selectinload(Need.fields),
+        selectinload(Need.history).selectinload(NeedStatusChange.changed_by),
+    )
+    status_form = NeedStatusForm()
+    status_form.version.data = need.version
+    panels = [p(need, current_user) for p in current_app.extensions.get("need_panels", [])]
+    return render_template(
+        "needs/detail.html", need=need, status_form=status_form, panels=[p for p in panels if p]
+    )
+
+
+@bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    """Edit a need; refuses to overwrite a newer version."""
+    need = get_visible_or_404(Need, id, selectinload(Need.fields))
+    require(can_edit_owned(current_user, need))
+    form = NeedForm(obj=need)
+    _prepare(form)
+    if request.method == "GET":
+        form.field_ids.data = [f.id for f in need.fields]
+        form.version.data = need.version
+    if form.validate_on_submit():
+        if form.is_stale(need):
+            refuse_stale(form, need, EDIT_FIELDS)
+        else:
+            update_need(need, need_data_from_form(form), current_user)
+            db.session.commit()
+            flash(_("Need “%(title)s” saved.", title=need.title), "success")
+            return redirect(url_for(".detail", id=need.id))
+    return render_template("needs/form.html", form=form, need=need)
+
+
+@bp.route("/<int:id>/status", methods=["POST"])
+@login_required
+def change_status(id: int):
+    """Move a need through its workflow (coordinators and admins)."""
+    need = get_visible_or_404(Need, id)
+    require(current_user.has_role(*COORDINATOR_ROLES))
+    form = NeedStatusForm()
+    if not form.validate_on_submit():
+        flash(_("The status change was not valid."), "danger")
+    elif form.is_stale(need):
+        flash(
+            _("This need changed while you were looking at it. Please check and try again."),
+            "danger",
+        )
+    else:
+        try:
+            transition_need(need, form.to_status.data, current_user, form.note.data or "")
+        except TransitionError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(
+                _("Status changed to “%(status)s”.", status=NeedStatus(need.status).label),
+                "success",
+            )
+    return redirect(url_for(".detail", id=need.id))
+
+
+@bp.route("/<int:id>/delete", methods=["POST"])
+@login_required
+def delete(id: int):
+    """Soft-delete a need."""
+    need = get_visible_or_404(Need, id)
+    require(current_user.has_role(*COORDINATOR_ROLES) or can_edit_owned(current_user, need))
+    if need.deleted_at is not None:
+        abort(404)
+    need.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Need deleted."), "success")
+    return redirect(url_for(".index"))

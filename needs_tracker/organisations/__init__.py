@@ -1,0 +1,1 @@
+"""Companies, universities, institutes and government bodies of a centre."""

@@ -1,0 +1,51 @@
+"""Organisation services: create and update (they flush; the caller commits)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from needs_tracker.auth.models import User
+from needs_tracker.extensions import db
+from needs_tracker.organisations.models import Organisation
+
+FIELDS = (
+    "name",
+    "short_name",
+    "kind",
+    "credit_code",
+    "district",
+    "industry",
+    "size",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "notes",
+)
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    values = {k: data[k] for k in FIELDS if k in data}
+    for key, value in values.items():
+        if value is None and key != "credit_code":
+            values[key] = ""
+    return values
+
+
+def create_organisation(data: dict[str, Any], centre_id: int, actor: User | None) -> Organisation:
+    """Create an organisation in centre_id."""
+    org = Organisation(centre_id=centre_id, **_clean(data))
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def update_organisation(org: Organisation, data: dict[str, Any], actor: User | None) -> list[str]:
+    """Apply data to org; return the names of the fields that changed."""
+    changed = []
+    for key, value in _clean(data).items():
+        if getattr(org, key) != value:
+            setattr(org, key, value)
+            changed.append(key)
+    db.session.flush()
+    return changed

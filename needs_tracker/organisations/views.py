@@ -1,0 +1,127 @@
+"""Organisation pages: list, detail (visits and needs over time), create, edit, delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.listing import ListSpec, apply_list, paginate
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import (
+    COORDINATOR_ROLES,
+    can_create_centre_data,
+    can_edit_organisation,
+    require,
+)
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.extensions import db
+from needs_tracker.needs.models import Need
+from needs_tracker.organisations.forms import OrganisationForm
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.organisations.services import FIELDS, create_organisation, update_organisation
+
+bp = Blueprint("organisations", __name__, url_prefix="/organisations")
+
+LIST_SPEC = ListSpec(
+    sortable={
+        "name": Organisation.name,
+        "district": Organisation.district,
+        "kind": Organisation.kind,
+        "created": Organisation.created_at,
+    },
+    default_sort="name",
+    search_columns=[
+        Organisation.name,
+        Organisation.short_name,
+        Organisation.credit_code,
+        Organisation.industry,
+    ],
+)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Paginated, filterable list of the centre's organisations."""
+    stmt = select(Organisation)
+    kind = request.args.get("kind", "")
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    district = request.args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(Organisation.district == district)
+    stmt, state = apply_list(stmt, LIST_SPEC)
+    page = paginate(stmt)
+    districts = db.session.scalars(
+        select(Organisation.district)
+        .where(Organisation.district != "")
+        .distinct()
+        .order_by(Organisation.district)
+    ).all()
+    return render_template("organisations/index.html", page=page, state=state, districts=districts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Create an organisation in the user's centre."""
+    require(can_create_centre_data(current_user))
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        org = create_organisation(form.data, current_user.centre_id, current_user)
+        db.session.commit()
+        flash(_("Saved %(name)s.", name=org.name), "success")
+        return redirect(url_for(".detail", id=org.id))
+    return render_template("organisations/form.html", form=form, org=None)
+
+
+@bp.route("/<int:id>")
+@login_required
+def detail(id: int):
+    """An organisation with its visits and needs, and each need's status over time."""
+    org = get_visible_or_404(Organisation, id)
+    needs = db.session.scalars(
+        select(Need)
+        .where(Need.organisation_id == org.id)
+        .options(selectinload(Need.fields), selectinload(Need.history))
+        .order_by(Need.collected_on.desc(), Need.id.desc())
+    ).all()
+    return render_template("organisations/detail.html", org=org, needs=needs)
+
+
+@bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    """Edit an organisation; refuses to overwrite a newer version."""
+    org = get_visible_or_404(Organisation, id)
+    require(can_edit_organisation(current_user))
+    form = OrganisationForm(obj=org)
+    if request.method == "GET":
+        form.version.data = org.version
+    if form.validate_on_submit():
+        if form.is_stale(org):
+            refuse_stale(form, org, list(FIELDS))
+        else:
+            update_organisation(org, form.data, current_user)
+            db.session.commit()
+            flash(_("Saved %(name)s.", name=org.name), "success")
+            return redirect(url_for(".detail", id=org.id))
+    return render_template("organisations/form.html", form=form, org=org)
+
+
+@bp.route("/<int:id>/delete", methods=["POST"])
+@login_required
+def delete(id: int):
+    """Soft-delete an organisation (coordinators and admins)."""
+    org = get_visible_or_404(Organisation, id)
+    require(current_user.has_role(*COORDINATOR_ROLES))
+    if org.deleted_at is not None:
+        abort(404)
+    org.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Deleted %(name)s.", name=org.name), "success")
+    return redirect(url_for(".index"))

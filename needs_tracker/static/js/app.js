@@ -1,0 +1,66 @@
+// Behaviour for server-rendered pages; no inline scripts, so a strict CSP works.
+(function () {
+  "use strict";
+
+  // Confirm destructive forms (data-confirm="message").
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var msg = form.getAttribute && form.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) {
+      event.preventDefault();
+    }
+  });
+
+  // "Add a row" for FieldList fieldsets: clone the last row, bump the index, clear values.
+  document.querySelectorAll("[data-add-row]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var fieldset = document.querySelector('[data-rows="' + button.getAttribute("data-add-row") + '"]');
+      var rows = fieldset.querySelectorAll(".row-item");
+      var last = rows[rows.length - 1];
+      var clone = last.cloneNode(true);
+      var prefix = button.getAttribute("data-add-row") + "-";
+      var next = rows.length;
+      var re = new RegExp("^" + prefix + "\\d+-");
+      clone.querySelectorAll("[name],[id],[for],[aria-describedby]").forEach(function (el) {
+        ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
+          var v = el.getAttribute(attr);
+          if (v) {
+            el.setAttribute(attr, v.split(" ").map(function (p) {
+              return p.replace(re, prefix + next + "-");
+            }).join(" "));
+          }
+        });
+        if (el.tagName === "INPUT" || el.tagName === "TEXTAREA") { el.value = ""; }
+        if (el.tagName === "SELECT") {
+          Array.prototype.forEach.call(el.options, function (o) { o.selected = false; });
+          if (!el.multiple && el.options.length) { el.options[0].selected = true; }
+        }
+        el.classList.remove("is-invalid");
+        el.removeAttribute("aria-invalid");
+      });
+      clone.querySelectorAll(".invalid-feedback").forEach(function (e) { e.remove(); });
+      last.parentNode.insertBefore(clone, button);
+      var first = clone.querySelector("input,select,textarea");
+      if (first) { first.focus(); }
+    });
+  });
+
+  // Visit form: companies typed into "new companies" become choices for the needs' company.
+  var newOrgs = document.getElementById("new_organisations");
+  if (newOrgs) {
+    var sync = function () {
+      var names = newOrgs.value.split(/\n/).map(function (s) { return s.trim(); }).filter(Boolean);
+      document.querySelectorAll(".need-org select").forEach(function (select) {
+        Array.prototype.slice.call(select.options).forEach(function (o) {
+          if (o.value.indexOf("new:") === 0 && names.indexOf(o.value.slice(4)) < 0) { o.remove(); }
+        });
+        names.forEach(function (n) {
+          var exists = Array.prototype.some.call(select.options, function (o) { return o.value === "new:" + n; });
+          if (!exists) { select.add(new Option(n, "new:" + n)); }
+        });
+      });
+    };
+    newOrgs.addEventListener("change", sync);
+    newOrgs.addEventListener("blur", sync);
+  }
+})();

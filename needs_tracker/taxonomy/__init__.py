@@ -1,0 +1,1 @@
+"""The maintained taxonomy of technical fields."""

@@ -1,0 +1,1 @@
+"""Visits (走访): one outing, several organisations, a mixed team."""

@@ -1,0 +1,113 @@
+"""Visit services: record and update a visit with its organisations, team and needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from needs_tracker.auth.models import User
+from needs_tracker.common.choices import OrganisationKind
+from needs_tracker.extensions import db
+from needs_tracker.needs.services import NeedData, create_need
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.visits.models import Visit, VisitTeamMember
+
+
+@dataclass
+class TeamMemberData:
+    """One team member."""
+
+    name: str
+    title: str = ""
+    organisation_name: str = ""
+    user_id: int | None = None
+
+
+@dataclass
+class VisitData:
+    """Validated values of a visit."""
+
+    visit_date: date
+    status: str = "done"
+    purpose: str = ""
+    summary: str = ""
+    organisation_ids: list[int] = field(default_factory=list)
+    new_organisation_names: list[str] = field(default_factory=list)
+    team: list[TeamMemberData] = field(default_factory=list)
+
+
+@dataclass
+class InlineNeed:
+    """A need collected on the visit; organisation is an id or the name of a new company."""
+
+    organisation: int | str
+    data: NeedData
+
+
+def _new_organisations(names: list[str], centre_id: int) -> dict[str, Organisation]:
+    created: dict[str, Organisation] = {}
+    for name in names:
+        existing = db.session.scalar(select(Organisation).where(Organisation.name == name))
+        org = existing or Organisation(
+            centre_id=centre_id, name=name, kind=OrganisationKind.COMPANY.value
+        )
+        if existing is None:
+            db.session.add(org)
+        created[name] = org
+    db.session.flush()
+    return created
+
+
+def _apply(visit: Visit, data: VisitData, centre_id: int) -> dict[str, Organisation]:
+    visit.visit_date = data.visit_date
+    visit.status = data.status
+    visit.purpose = data.purpose or ""
+    visit.summary = data.summary or ""
+    orgs = list(
+        db.session.scalars(select(Organisation).where(Organisation.id.in_(data.organisation_ids)))
+    )
+    new_orgs = _new_organisations(data.new_organisation_names, centre_id)
+    for org in new_orgs.values():
+        if org not in orgs:
+            orgs.append(org)
+    visit.organisations = orgs
+    visit.team = [
+        VisitTeamMember(
+            position=i,
+            name=m.name,
+            title=m.title,
+            organisation_name=m.organisation_name,
+            user_id=m.user_id,
+        )
+        for i, m in enumerate(data.team)
+    ]
+    return new_orgs
+
+
+def record_visit(
+    data: VisitData, centre_id: int, actor: User | None, needs: list[InlineNeed] | None = None
+) -> Visit:
+    """Create a visit, any new companies, its team and the needs collected on it."""
+    visit = Visit(centre_id=centre_id, created_by_id=actor.id if actor else None)
+    db.session.add(visit)
+    new_orgs = _apply(visit, data, centre_id)
+    db.session.flush()
+    for item in needs or []:
+        org_id = (
+            new_orgs[item.organisation].id
+            if isinstance(item.organisation, str)
+            else item.organisation
+        )
+        item.data.organisation_id = org_id
+        item.data.visit_id = visit.id
+        item.data.collected_on = item.data.collected_on or data.visit_date
+        create_need(item.data, centre_id, actor)
+    return visit
+
+
+def update_visit(visit: Visit, data: VisitData, actor: User | None) -> None:
+    """Overwrite a visit's values, organisations and team."""
+    _apply(visit, data, visit.centre_id)
+    db.session.flush()

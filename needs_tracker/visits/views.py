@@ -1,0 +1,246 @@
+"""Visit pages: list, detail, create (with team and needs in one form), edit, delete."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.choices import VisitStatus
+from needs_tracker.common.choices_db import field_choices, organisation_choices
+from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.forms import select_choices
+from needs_tracker.common.listing import ListSpec, apply_list, paginate, parse_date_arg
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import can_create_centre_data, can_edit_owned, require
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.extensions import db
+from needs_tracker.needs.models import Need
+from needs_tracker.needs.services import NeedData
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.visits.forms import VisitForm
+from needs_tracker.visits.models import Visit, visit_organisations
+from needs_tracker.visits.services import (
+    InlineNeed,
+    TeamMemberData,
+    VisitData,
+    record_visit,
+    update_visit,
+)
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+
+LIST_SPEC = ListSpec(
+    sortable={"date": Visit.visit_date, "status": Visit.status, "purpose": Visit.purpose},
+    default_sort="-date",
+    search_columns=[Visit.purpose, Visit.summary],
+)
+
+NEW_PREFIX = "new:"
+
+
+def _prepare(form: VisitForm) -> None:
+    orgs = organisation_choices()
+    form.organisation_ids.choices = select_choices(orgs)
+    fields = field_choices()
+    new_names = form.new_organisation_names()
+    need_orgs = (
+        [("", "—")] + [(str(i), n) for i, n in orgs] + [(NEW_PREFIX + n, n) for n in new_names]
+    )
+    for entry in form.needs:
+        entry.form.organisation.choices = select_choices(need_orgs)
+        entry.form.field_ids.choices = select_choices(fields)
+
+
+def _visit_data(form: VisitForm) -> VisitData:
+    return VisitData(
+        visit_date=form.visit_date.data,
+        status=form.status.data,
+        purpose=form.purpose.data or "",
+        summary=form.summary.data or "",
+        organisation_ids=list(form.organisation_ids.data or []),
+        new_organisation_names=form.new_organisation_names(),
+        team=[
+            TeamMemberData(
+                name=e.form.name.data,
+                title=e.form.title.data or "",
+                organisation_name=e.form.organisation_name.data or "",
+            )
+            for e in form.team
+            if e.form.name.data
+        ],
+    )
+
+
+def _inline_needs(form: VisitForm) -> list[InlineNeed] | None:
+    """Needs from the form; None (with field errors set) when one is invalid."""
+    allowed_ids = set(form.organisation_ids.data or [])
+    new_names = set(form.new_organisation_names())
+    items: list[InlineNeed] = []
+    ok = True
+    for entry in form.needs:
+        sub = entry.form
+        if not sub.title.data:
+            if sub.organisation.data or sub.description.data:
+                sub.title.errors.append(_("Give the need a title."))
+                ok = False
+            continue
+        raw = sub.organisation.data or ""
+        org: int | str | None = None
+        if raw.startswith(NEW_PREFIX) and raw[len(NEW_PREFIX) :] in new_names:
+            org = raw[len(NEW_PREFIX) :]
+        elif raw.isdigit() and int(raw) in allowed_ids:
+            org = int(raw)
+        if org is None:
+            sub.organisation.errors.append(
+                _("Choose one of the companies visited (select it above first).")
+            )
+            ok = False
+            continue
+        items.append(
+            InlineNeed(
+                organisation=org,
+                data=NeedData(
+                    organisation_id=0,
+                    title=sub.title.data,
+                    description=sub.description.data or "",
+                    field_ids=list(sub.field_ids.data or []),
+                    need_type=sub.need_type.data,
+                    urgency=sub.urgency.data,
+                ),
+            )
+        )
+    return items if ok else None
+
+
+def _check_has_organisation(form: VisitForm) -> bool:
+    if form.organisation_ids.data or form.new_organisation_names():
+        return True
+    form.organisation_ids.errors.append(_("Choose at least one organisation visited."))
+    return False
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Paginated list of visits, filterable by status, district and date range."""
+    stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
+    errors: list[str] = []
+    status = request.args.get("status", "")
+    if status in VisitStatus.labels():
+        stmt = stmt.where(Visit.status == status)
+    district = request.args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(
+            Visit.id.in_(
+                select(visit_organisations.c.visit_id)
+                .join(Organisation, Organisation.id == visit_organisations.c.organisation_id)
+                .where(Organisation.district == district)
+            )
+        )
+    start = parse_date_arg("from", errors)
+    end = parse_date_arg("to", errors)
+    if start:
+        stmt = stmt.where(Visit.visit_date >= start)
+    if end:
+        stmt = stmt.where(Visit.visit_date <= end)
+    stmt, state = apply_list(stmt, LIST_SPEC)
+    state.errors = errors
+    page = paginate(stmt)
+    districts = db.session.scalars(
+        select(Organisation.district)
+        .where(Organisation.district != "")
+        .distinct()
+        .order_by(Organisation.district)
+    ).all()
+    return render_template("visits/index.html", page=page, state=state, districts=districts)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Record a visit with its organisations, team and needs in one form."""
+    require(can_create_centre_data(current_user))
+    form = VisitForm()
+    _prepare(form)
+    if request.method == "GET":
+        form.visit_date.data = date.today()
+        first = form.team[0].form
+        first.name.data = current_user.display_name
+    if form.validate_on_submit() and _check_has_organisation(form):
+        needs = _inline_needs(form)
+        if needs is not None:
+            visit = record_visit(_visit_data(form), current_user.centre_id, current_user, needs)
+            db.session.commit()
+            flash(
+                _("Visit saved with %(n)d need(s).", n=len(needs)),
+                "success",
+            )
+            return redirect(url_for(".detail", id=visit.id))
+    return render_template("visits/form.html", form=form, visit=None)
+
+
+@bp.route("/<int:id>")
+@login_required
+def detail(id: int):
+    """A visit with its organisations, team and the needs collected on it."""
+    visit = get_visible_or_404(
+        Visit, id, selectinload(Visit.organisations), selectinload(Visit.team)
+    )
+    needs = db.session.scalars(
+        select(Need)
+        .where(Need.visit_id == visit.id)
+        .options(selectinload(Need.organisation), selectinload(Need.fields))
+        .order_by(Need.id)
+    ).all()
+    return render_template("visits/detail.html", visit=visit, needs=needs)
+
+
+@bp.route("/<int:id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(id: int):
+    """Edit a visit's details, organisations and team; refuses stale saves."""
+    visit = get_visible_or_404(
+        Visit, id, selectinload(Visit.organisations), selectinload(Visit.team)
+    )
+    require(can_edit_owned(current_user, visit))
+    if request.method == "GET":
+        form = VisitForm(obj=visit)
+        form.organisation_ids.data = [o.id for o in visit.organisations]
+        form.version.data = visit.version
+        while len(form.team) < len(visit.team) + 1:
+            form.team.append_entry()
+        for entry, member in zip(form.team, visit.team, strict=False):
+            entry.form.name.data = member.name
+            entry.form.title.data = member.title
+            entry.form.organisation_name.data = member.organisation_name
+    else:
+        form = VisitForm()
+    _prepare(form)
+    if form.validate_on_submit() and _check_has_organisation(form):
+        if form.is_stale(visit):
+            refuse_stale(form, visit, ["visit_date", "status", "purpose", "summary"])
+        else:
+            update_visit(visit, _visit_data(form), current_user)
+            db.session.commit()
+            flash(_("Visit saved."), "success")
+            return redirect(url_for(".detail", id=visit.id))
+    return render_template("visits/form.html", form=form, visit=visit)
+
+
+@bp.route("/<int:id>/delete", methods=["POST"])
+@login_required
+def delete(id: int):
+    """Soft-delete a visit."""
+    visit = get_visible_or_404(Visit, id)
+    require(can_edit_owned(current_user, visit))
+    if visit.deleted_at is not None:
+        abort(404)
+    visit.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Visit deleted."), "success")
+    return redirect(url_for(".index"))
