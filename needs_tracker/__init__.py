@@ -40,7 +40,28 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_template_helpers(app)
     register_commands(app)
+    register_features(app)
     return app
+
+
+# Feature packages that plug in through init_app(app): blueprints, CLI groups, page panels,
+# menu entries and demo seeders. Their models are imported by needs_tracker.models.
+FEATURES = (
+    "needs_tracker.audit",
+    "needs_tracker.matching",
+    "needs_tracker.reports",
+    "needs_tracker.dashboard",
+    "needs_tracker.imports",
+    "needs_tracker.ops",
+)
+
+
+def register_features(app: Flask) -> None:
+    """Let each feature package register itself."""
+    import importlib
+
+    for name in FEATURES:
+        importlib.import_module(name).init_app(app)
 
 
 def _ensure_secret_key(app: Flask) -> None:

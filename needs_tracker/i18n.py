@@ -34,8 +34,59 @@ def compile_all() -> int:
     return count
 
 
+def extracted_messages(paths: list[Path] | None = None) -> dict[str, list[str]]:
+    """Every msgid used in the code and templates, with where it is used."""
+    from babel.messages.extract import extract_from_dir
+
+    root = PACKAGE.parent
+    method_map = [("**.py", "python"), ("**.html", "jinja2")]
+    found: dict[str, list[str]] = {}
+    for base in paths or [PACKAGE, root / "templates"]:
+        for filename, lineno, message, _comments, _ctx in extract_from_dir(
+            str(base),
+            method_map=method_map,
+            keywords={
+                "_": None,
+                "_l": None,
+                "gettext": None,
+                "lazy_gettext": None,
+                "ngettext": (1, 2),
+            },
+        ):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, []).append(f"{base.name}/{filename}:{lineno}")
+    return found
+
+
+def translated(locale: str = "zh") -> set[str]:
+    """Every msgid with a non-empty, non-fuzzy translation for locale, across all catalogues."""
+    done: set[str] = set()
+    for po_path in PACKAGE.rglob(f"translations/{locale}/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        for message in catalog:
+            if message.id and message.string and not message.fuzzy:
+                done.add(message.id if isinstance(message.id, str) else message.id[0])
+    return done
+
+
+def missing(locale: str = "zh", paths: list[Path] | None = None) -> dict[str, list[str]]:
+    """msgids used in paths (default: everything) that no catalogue translates."""
+    have = translated(locale)
+    return {k: v for k, v in extracted_messages(paths).items() if k not in have}
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["compile"]:
-        sys.exit("usage: python -m needs_tracker.i18n compile")
-    n = compile_all()
-    print(f"translations: {n} catalogue(s) compiled, {len(catalogues())} in all")
+    args = sys.argv[1:]
+    if args == ["compile"]:
+        n = compile_all()
+        print(f"translations: {n} catalogue(s) compiled, {len(catalogues())} in all")
+    elif args and args[0] == "missing":
+        todo = missing(paths=[Path(p).resolve() for p in args[1:]] or None)
+        for msgid, where in sorted(todo.items()):
+            print(f"{where[0]}\t{msgid!r}")
+        print(f"{len(todo)} message(s) without a zh translation")
+        sys.exit(1 if todo else 0)
+    else:
+        sys.exit("usage: python -m needs_tracker.i18n compile | missing [PATH ...]")

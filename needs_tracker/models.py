@@ -1,5 +1,10 @@
 """Import every model so that metadata, Alembic and create_all see the whole schema."""
 
+import needs_tracker.audit.models
+import needs_tracker.imports.models
+import needs_tracker.matching.models
+import needs_tracker.ops.models
+import needs_tracker.reports.models  # noqa: F401 - feature models register their tables
 from needs_tracker.auth.models import User
 from needs_tracker.centres.models import Centre, CoBuildingPartner
 from needs_tracker.experts.models import Expert, Resource
