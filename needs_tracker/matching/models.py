@@ -1,1 +1,157 @@
-"""Models of the matching feature."""
+"""Matches between needs and experts/resources, their transitions, and docking events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Numeric, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from needs_tracker.common.choices import LabelledEnum
+from needs_tracker.common.models import CentreOwnedMixin, TimestampMixin, VersionedMixin, utcnow
+from needs_tracker.extensions import db
+
+if TYPE_CHECKING:
+    from needs_tracker.auth.models import User
+    from needs_tracker.experts.models import Expert, Resource
+    from needs_tracker.needs.models import Need
+
+
+class MatchStatus(LabelledEnum):
+    PROPOSED = "proposed"
+    CONTACTED = "contacted"
+    MEETING_HELD = "meeting_held"
+    AGREEMENT = "agreement"
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+
+    @property
+    def label(self):
+        """Translated label."""
+        return MATCH_STATUS_LABELS[self.value]
+
+
+class DeclineReason(LabelledEnum):
+    DIRECTION = "direction"
+    CAPABILITY = "capability"
+    COST = "cost"
+    TIMING = "timing"
+    COMPANY_PAUSED = "company_paused"
+    OTHER = "other"
+
+    @property
+    def label(self):
+        """Translated label."""
+        return DECLINE_REASON_LABELS[self.value]
+
+
+MATCH_STATUS_LABELS = {
+    "proposed": _l("Proposed"),
+    "contacted": _l("Contacted"),
+    "meeting_held": _l("Docking meeting held"),
+    "agreement": _l("Agreement"),
+    "resolved": _l("Resolved"),
+    "declined": _l("Declined"),
+}
+
+DECLINE_REASON_LABELS = {
+    "direction": _l("Direction does not fit"),
+    "capability": _l("Insufficient capability"),
+    "cost": _l("Cost"),
+    "timing": _l("Timing"),
+    "company_paused": _l("Company put it on hold"),
+    "other": _l("Other"),
+}
+
+docking_event_needs = Table(
+    "docking_event_needs",
+    db.Model.metadata,
+    Column("event_id", ForeignKey("docking_events.id", ondelete="CASCADE"), primary_key=True),
+    Column("need_id", ForeignKey("needs.id"), primary_key=True, index=True),
+)
+
+
+class DockingEvent(CentreOwnedMixin, VersionedMixin, TimestampMixin, db.Model):
+    """A docking meeting (对接会): one or more needs meet an expert or resource."""
+
+    __tablename__ = "docking_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date | None] = mapped_column(Date, index=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    needs: Mapped[list[Need]] = relationship(secondary=docking_event_needs, order_by="Need.id")
+    matches: Mapped[list[Match]] = relationship(back_populates="docking_event")
+    expert: Mapped[Expert | None] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<DockingEvent {self.id} {self.title}>"
+
+
+class Match(CentreOwnedMixin, VersionedMixin, TimestampMixin, db.Model):
+    """A proposed pairing of one need with one expert or one resource, followed to an outcome."""
+
+    __tablename__ = "matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=MatchStatus.PROPOSED.value, index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    declined_by: Mapped[str] = mapped_column(String(20), default="")  # "company" | "expert"
+    decline_reason: Mapped[str] = mapped_column(String(30), default="")
+    decline_note: Mapped[str] = mapped_column(String(500), default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # 万元, at agreement
+    docking_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("docking_events.id"), index=True
+    )
+    # Resolving a match resolves its need unless the coordinator keeps the need open.
+    keep_need_open: Mapped[bool] = mapped_column(default=False)
+    status_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    need: Mapped[Need] = relationship()
+    expert: Mapped[Expert | None] = relationship()
+    resource: Mapped[Resource | None] = relationship()
+    docking_event: Mapped[DockingEvent | None] = relationship(back_populates="matches")
+    transitions: Mapped[list[MatchTransition]] = relationship(
+        back_populates="match", order_by="MatchTransition.id", cascade="all, delete-orphan"
+    )
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Match {self.id} need={self.need_id} {self.status}>"
+
+
+class MatchTransition(db.Model):
+    """One step of a match, timestamped, with who made it and the step's record."""
+
+    __tablename__ = "match_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    match: Mapped[Match] = relationship(back_populates="transitions")
+    by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<MatchTransition {self.match_id} {self.from_status}->{self.to_status}>"
