@@ -44,6 +44,19 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Login throttling per client address; memory storage is per worker, so use Redis
+    # (RATELIMIT_STORAGE_URI=redis://...) when several workers or hosts serve the app.
+    RATELIMIT_STORAGE_URI = os.environ.get(
+        "RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL") or "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 60)
+    SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
+    # Behind a TLS-terminating proxy: trust one hop of X-Forwarded-* and force HTTPS.
+    TRUST_PROXY = _bool("TRUST_PROXY", False)
+    FORCE_HTTPS = _bool("FORCE_HTTPS", False)
+    ATTACHMENT_FOLDER = os.environ.get("ATTACHMENT_FOLDER", str(INSTANCE_DIR / "attachments"))
 
 
 class DevelopmentConfig(Config):
@@ -55,6 +68,8 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"
+    TRUST_PROXY = _bool("TRUST_PROXY", True)
+    FORCE_HTTPS = _bool("FORCE_HTTPS", True)
 
 
 class TestingConfig(Config):
@@ -65,6 +80,10 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     PER_PAGE = 10
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False  # the throttling tests turn it on
+    # Still scrypt, at a cost that keeps a suite of hundreds of logins fast.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
 
 
 CONFIGS = {

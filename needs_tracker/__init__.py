@@ -8,10 +8,24 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Everything is served by the app itself: no CDN, no inline script or style.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
 
 
 def create_app(config: str | dict[str, Any] | None = None) -> Flask:
@@ -80,7 +94,7 @@ def _ensure_secret_key(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind extension objects to app."""
     from needs_tracker import models  # noqa: F401 - registers every table on the metadata
-    from needs_tracker.extensions import babel, csrf, db, login_manager, migrate
+    from needs_tracker.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
@@ -94,6 +108,20 @@ def register_extensions(app: Flask) -> None:
         locale_selector=_select_locale,
         default_translation_directories=";".join(_translation_dirs()),
     )
+    limiter.init_app(app)
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+    )
+    if app.config["TRUST_PROXY"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
@@ -183,13 +211,34 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     """Per request: a request id for logs, and the acting user's data scope."""
     from needs_tracker.common.permissions import scope_for
-    from needs_tracker.common.scoping import set_scope
+    from needs_tracker.common.scoping import SCOPE_KEY, get_scope, set_scope
     from needs_tracker.extensions import db
 
     @app.before_request
-    def _start_request() -> None:
+    def _start_request():
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        expired = _session_expired(app)
+        if expired is not None:
+            return expired
+        g.previous_scope = get_scope(db.session)
         set_scope(db.session, scope_for(current_user if current_user.is_authenticated else None))
+        if (
+            current_user.is_authenticated
+            and current_user.must_change_password
+            and request.endpoint not in PASSWORD_CHANGE_ALLOWED
+        ):
+            return redirect(url_for("auth.change_password_view"))
+        return None
+
+    @app.teardown_request
+    def _restore_scope(_exc: BaseException | None) -> None:
+        # A request normally owns its session; when it runs inside an outer app context
+        # (tests, scripts), hand the outer code its own scope back.
+        if "previous_scope" in g:
+            if g.previous_scope is None:
+                db.session.info.pop(SCOPE_KEY, None)
+            else:
+                set_scope(db.session, g.previous_scope)
 
     @app.after_request
     def _tag_response(response):
@@ -199,8 +248,59 @@ def register_request_hooks(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+    handler = logging.StreamHandler()
+    handler.addFilter(_RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    )
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(logging.INFO)
+    logging.getLogger("needs_tracker").addHandler(handler)
+    logging.getLogger("needs_tracker").setLevel(logging.INFO)
+
+
+PASSWORD_CHANGE_ALLOWED = {
+    "auth.change_password_view",
+    "auth.logout",
+    "static",
+    "main.set_language",
+}
+
+
+class _RequestIdFilter(logging.Filter):
+    """Adds the request id (or "-") to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def _session_expired(app: Flask):
+    """Log out a session past its idle or absolute timeout; return the redirect, if any."""
+    import time
+
+    from flask import flash
+    from flask_babel import gettext
+    from flask_login import logout_user
+
+    if not current_user.is_authenticated:
+        return None
+    now = time.time()
+    started = session.get("login_at")
+    seen = session.get("seen_at", started)
+    idle = app.config["SESSION_IDLE_MINUTES"] * 60
+    absolute = app.config["SESSION_ABSOLUTE_HOURS"] * 3600
+    if started is None or now - seen > idle or now - started > absolute:
+        logout_user()
+        session.clear()
+        flash(gettext("Your session has expired. Please log in again."), "warning")
+        return redirect(
+            url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+        )
+    session["seen_at"] = now
+    return None
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -41,8 +41,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
     def set_password(self, password: str) -> None:
-        """Store a scrypt hash of password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a scrypt hash of password (cost from PASSWORD_HASH_METHOD)."""
+        from flask import current_app, has_app_context
+
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when password matches the stored hash."""

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from needs_tracker.auth.forms import ChangePasswordForm, LoginForm
 from needs_tracker.auth.services import authenticate, change_password, end_all_sessions
 from needs_tracker.common.urls import is_safe_next
-from needs_tracker.extensions import db
+from needs_tracker.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
@@ -34,6 +46,7 @@ def login():
         if lang:
             session["lang"] = lang
         login_user(result.user)
+        session["login_at"] = session["seen_at"] = time.time()
         if result.user.must_change_password:
             flash(_("Please choose a new password before you go on."), "info")
             return redirect(url_for("auth.change_password_view"))
