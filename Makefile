@@ -32,6 +32,7 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(BIN)/ruff check .
+	@test -x /usr/bin/chromium || echo "NOTE: /usr/bin/chromium not found: the browser (e2e) tests will be SKIPPED. Install it with: apt-get install chromium"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 e2e: $(STAMP) translations

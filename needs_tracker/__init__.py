@@ -94,7 +94,9 @@ def _ensure_secret_key(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind extension objects to app."""
     from needs_tracker import models  # noqa: F401 - registers every table on the metadata
-    from needs_tracker.extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+    from flask_talisman import Talisman
+
+    from needs_tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
@@ -109,7 +111,8 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=";".join(_translation_dirs()),
     )
     limiter.init_app(app)
-    talisman.init_app(
+    # Talisman keeps its settings on the instance, so each app gets its own.
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=app.config["FORCE_HTTPS"],

@@ -6,7 +6,6 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -34,4 +33,3 @@ csrf = CSRFProtect()
 babel = Babel()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// by default (per worker), Redis via config.
 limiter = Limiter(key_func=get_remote_address)
-talisman = Talisman()

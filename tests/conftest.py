@@ -5,6 +5,7 @@ Set TEST_DATABASE_URL (e.g. postgresql+psycopg://localhost/test) to run the suit
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -42,6 +43,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The application, with the schema created once."""
     os.environ.setdefault("NEEDS_TRACKER_INSTANCE", str(tmp_path_factory.mktemp("instance")))
     application = create_app(_test_config(tmp_path_factory))
+    application.test_client_class = IsolatedClient
     with application.app_context():
         db.drop_all()
         db.create_all()
@@ -73,6 +75,17 @@ def _clean_db(app: Flask) -> Iterator[None]:
         yield
         db.session.rollback()
         db.session.remove()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a server does.
+
+    The tests hold an app context open (for factories and assertions); without this, requests
+    would reuse it and share its `g` and database session, hiding per-request state bugs.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
@@ -257,3 +270,22 @@ def world(make_centre, make_user, make_org, make_field, make_need, make_visit) -
         "expert": expert,
         "resource": resource,
     }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With REQUIRE_DB=postgresql (CI), refuse to run on anything else."""
+    required = os.environ.get("REQUIRE_DB")
+    url = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    if required and not url.startswith(required):
+        pytest.exit(f"REQUIRE_DB={required} but TEST_DATABASE_URL is {url!r}", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With FAIL_ON_SKIP=1 (CI), a skipped test fails the run: nothing required may be skipped."""
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        reporter.write_line(f"FAIL_ON_SKIP: {skipped} test(s) were skipped; CI requires all to run.", red=True)
+        session.exitstatus = 1

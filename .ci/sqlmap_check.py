@@ -1,0 +1,83 @@
+"""Run sqlmap against the list pages' query parameters as a logged-in coordinator."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+TARGETS = [
+    "/needs/?q=weld&status=collected&field=1&district=x&from=2021-01-01&to=2021-12-31&sort=title",
+    "/organisations/?q=weld&kind=company&district=x&sort=name",
+    "/visits/?q=x&status=done&district=x&from=2021-01-01&to=2021-12-31&sort=date",
+    "/experts/?q=x&field=1&region=x&sort=name",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="nt-sqlmap-"))
+    env = dict(os.environ, NEEDS_TRACKER_INSTANCE=str(tmp), DATABASE_URL=f"sqlite:///{tmp}/db.sqlite",
+               LOGIN_RATE_LIMIT="1000 per minute")
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([*flask, "demo", "seed", "--password", "sqlmap-pass-123"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(base + "/login", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(base + "/login").read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"username": "demo_coordinator", "password": "sqlmap-pass-123",
+                                       "csrf_token": token}).encode()
+        opener.open(base + "/login", data=data)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+        assert "session=" in cookie, "login failed"
+        failures = []
+        for target in TARGETS:
+            cmd = [str(BIN / "sqlmap"), "-u", base + target, "--cookie", cookie, "--level", "3", "--risk", "1",
+                   "--batch", "--flush-session", "--skip-waf", "--disable-coloring", "--smart",
+                   "--output-dir", str(tmp / "sqlmap"), "--skip", "Cookie,User-Agent,Referer,Host"]
+            started = time.time()
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
+            verdict = "clean"
+            if re.search(r"is vulnerable|appears to be injectable|sqlmap identified the following injection", out):
+                verdict = "INJECTABLE"
+                failures.append(target)
+            elif "do not appear to be injectable" not in out:
+                verdict = "UNKNOWN (no verdict line)"
+                failures.append(target)
+            print(f"sqlmap {target.split('?')[0]}: {verdict} ({time.time() - started:.0f} s)")
+        return 1 if failures else 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
