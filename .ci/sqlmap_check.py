@@ -60,8 +60,10 @@ def main() -> int:
         assert "session=" in cookie, "login failed"
         failures = []
         for target in TARGETS:
+            resp = opener.open(base + target)
+            assert resp.status == 200 and "/login" not in resp.url, f"not logged in for {target}"
             cmd = [str(BIN / "sqlmap"), "-u", base + target, "--cookie", cookie, "--level", "3", "--risk", "1",
-                   "--batch", "--flush-session", "--skip-waf", "--disable-coloring", "--smart",
+                   "--batch", "--flush-session", "--skip-waf", "--disable-coloring", "--threads", "4",
                    "--output-dir", str(tmp / "sqlmap"), "--skip", "Cookie,User-Agent,Referer,Host"]
             started = time.time()
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout

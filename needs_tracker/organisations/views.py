@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -90,7 +90,10 @@ def detail(id: int):
         .options(selectinload(Need.fields), selectinload(Need.history))
         .order_by(Need.collected_on.desc(), Need.id.desc())
     ).all()
-    return render_template("organisations/detail.html", org=org, needs=needs)
+    panels = [p(org, current_user) for p in current_app.extensions.get("organisation_panels", [])]
+    return render_template(
+        "organisations/detail.html", org=org, needs=needs, panels=[p for p in panels if p]
+    )
 
 
 @bp.route("/<int:id>/edit", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -197,7 +197,10 @@ def detail(id: int):
         .options(selectinload(Need.organisation), selectinload(Need.fields))
         .order_by(Need.id)
     ).all()
-    return render_template("visits/detail.html", visit=visit, needs=needs)
+    panels = [p(visit, current_user) for p in current_app.extensions.get("visit_panels", [])]
+    return render_template(
+        "visits/detail.html", visit=visit, needs=needs, panels=[p for p in panels if p]
+    )
 
 
 @bp.route("/<int:id>/edit", methods=["GET", "POST"])
