@@ -1,0 +1,117 @@
+"""`flask import KIND FILE --centre NAME [--dry-run]` and `flask export KIND -o FILE [--centre NAME]`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from needs_tracker.centres.models import Centre
+from needs_tracker.common.scoping import Scope, set_scope
+from needs_tracker.extensions import db
+from needs_tracker.imports.export import export_rows, headers_of, to_csv, to_xlsx
+from needs_tracker.imports.parsing import KINDS, FileError, Limits, parse_file
+from needs_tracker.imports.services import (
+    CENTRE_KINDS,
+    ImportError_,
+    commit_import,
+    file_error_message,
+    plan_import,
+)
+
+KIND_CHOICE = click.Choice(list(KINDS))
+
+
+def limits_from_config() -> Limits:
+    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
+    return Limits(
+        max_bytes=int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
+        max_rows=int(current_app.config.get("IMPORT_MAX_ROWS", 50_000)),
+    )
+
+
+def _centre(name: str | None) -> Centre | None:
+    if not name:
+        return None
+    centre = db.session.scalar(select(Centre).where(Centre.name == name))
+    if centre is None:
+        raise click.ClickException(f"No centre named {name!r}.")
+    return centre
+
+
+@click.command("import")
+@click.argument("kind", type=KIND_CHOICE)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--centre", "centre_name", help="Centre to import into (organisations, needs, visits).")
+@click.option("--sheet", default=None, help="Worksheet name (default: the first).")
+@click.option("--dry-run", is_flag=True, help="Check and summarise; write nothing.")
+@click.option(
+    "--create-duplicates", is_flag=True, help="Create companies flagged as possible duplicates."
+)
+def import_command(
+    kind: str,
+    file: Path,
+    centre_name: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    create_duplicates: bool,
+) -> None:
+    """Import a spreadsheet (.xlsx or .csv) of KIND; all rows or none."""
+    set_scope(db.session, Scope.system())
+    centre = _centre(centre_name)
+    if kind in CENTRE_KINDS and centre is None:
+        raise click.ClickException("--centre is required for " + kind)
+    started = time.perf_counter()
+    try:
+        parsed = parse_file(kind, file.name, file.read_bytes(), sheet, limits_from_config())
+        plan = plan_import(
+            parsed, centre.id if centre else None, create_duplicates=create_duplicates
+        )
+    except FileError as exc:
+        raise click.ClickException(file_error_message(exc)) from exc
+    except ImportError_ as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{file.name}: {len(plan.rows)} rows. {plan.summary()}")
+    for row in plan.by_action("duplicate"):
+        click.echo(f"  duplicate row {row.number}: {row.label} — {row.duplicate_note}")
+    if not plan.ok:
+        for message in plan.errors:
+            click.echo(message, err=True)
+        db.session.rollback()
+        raise SystemExit(1)
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing written.")
+        return
+    batch = commit_import(plan, None, file.name)
+    db.session.commit()
+    click.echo(
+        f"Imported as batch {batch.id}: {batch.created_count} created, "
+        f"{batch.updated_count} updated ({time.perf_counter() - started:.1f} s)."
+    )
+
+
+@click.command("export")
+@click.argument("kind", type=KIND_CHOICE)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--centre", "centre_name", help="Only this centre's data (default: every centre).")
+def export_command(kind: str, output: Path, centre_name: str | None) -> None:
+    """Export KIND to an .xlsx or .csv file (by the file's extension)."""
+    centre = _centre(centre_name)
+    if centre is not None:
+        ids = frozenset({centre.id})
+        set_scope(db.session, Scope(read_centres=ids, write_centres=frozenset()))
+    else:
+        set_scope(db.session, Scope.system())
+    rows = export_rows(kind)
+    if output.suffix.lower() == ".xlsx":
+        data = to_xlsx(headers_of(kind), rows, kind)
+    elif output.suffix.lower() == ".csv":
+        data = to_csv(headers_of(kind), rows)
+    else:
+        raise click.ClickException("The output file must end in .xlsx or .csv")
+    output.write_bytes(data)
+    click.echo(f"Exported {len(rows)} {kind} to {output}.")

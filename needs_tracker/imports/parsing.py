@@ -1,0 +1,549 @@
+"""Reading spreadsheets into typed rows: the pure core of the import (no Flask, no SQLAlchemy).
+
+A file (xlsx, or csv in UTF-8 / UTF-8 with BOM / GB18030) becomes a list of ParsedRow whose
+values are keyed by canonical field name, plus a list of Problem (row, column, code, params)
+that the service layer turns into translated messages such as
+"第 12 行「统一社会信用代码」校验位错误".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from needs_tracker.common.validators import credit_code_error, normalise_credit_code
+
+# Field types
+TEXT = "text"
+LIST = "list"
+DATE = "date"
+DECIMAL = "decimal"
+CREDIT_CODE = "credit_code"
+CHOICE = "choice"
+
+MULTI_SPLIT = re.compile(r"[、，,；;\n\r]+")
+EXCEL_EPOCH = date(1899, 12, 30)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of a kind: canonical name, header aliases (first = Chinese label)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    required: bool = False
+    type: str = TEXT
+    max_len: int | None = None
+    choices: dict[str, str] | None = None  # accepted spelling (normalised) -> stored value
+
+    @property
+    def label(self) -> str:
+        """The Chinese header used in templates and exports."""
+        return self.aliases[0]
+
+
+def _choice_map(pairs: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value, spellings in pairs.items():
+        for s in (value, *spellings):
+            out[header_key(s)] = value
+    return out
+
+
+def header_key(text: Any) -> str:
+    """Compare headers and choice spellings case-, width- and space-insensitively."""
+    s = unicodedata.normalize("NFKC", str(text or ""))
+    return "".join(s.split()).lower()
+
+
+ORG_KIND = _choice_map(
+    {
+        "company": ("企业", "公司", "Company"),
+        "university": ("高校", "大学", "University"),
+        "institute": ("科研院所", "研究院", "Research institute"),
+        "government": ("政府机构", "政府", "Government body"),
+        "other": ("其他", "Other"),
+    }
+)
+COMPANY_SIZE = _choice_map(
+    {
+        "large": ("大型", "大", "Large"),
+        "medium": ("中型", "中", "Medium"),
+        "small": ("小型", "小", "Small"),
+        "micro": ("微型", "微", "Micro"),
+    }
+)
+RESOURCE_KIND = _choice_map(
+    {
+        "lab": ("实验室", "Laboratory"),
+        "platform": ("平台", "Platform"),
+        "learning_factory": ("学习工厂", "Learning factory"),
+        "test_platform": ("测试平台", "检测平台", "Test platform"),
+        "achievement": ("科技成果", "成果", "Technology achievement"),
+        "patent": ("专利", "Patent"),
+        "other": ("其他", "Other"),
+    }
+)
+NEED_TYPE = _choice_map(
+    {
+        "rnd": ("技术攻关", "Technical R&D", "R&D"),
+        "talent": ("人才培养", "Talent training"),
+        "equipment": ("设备/平台", "设备", "Equipment / platform"),
+        "transfer": ("成果转化", "Technology transfer"),
+        "financing": ("融资", "Financing"),
+        "policy": ("政策咨询", "Policy consulting"),
+        "other": ("其他", "Other"),
+    }
+)
+URGENCY = _choice_map(
+    {
+        "low": ("一般", "Normal", "低"),
+        "medium": ("较急", "Fairly urgent", "中"),
+        "high": ("紧急", "Urgent", "高"),
+    }
+)
+VISIT_STATUS = _choice_map({"planned": ("计划中", "计划", "Planned"), "done": ("已完成", "Done")})
+
+# Chinese label written by exports for each stored value.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "org_kind": {
+        "company": "企业",
+        "university": "高校",
+        "institute": "科研院所",
+        "government": "政府机构",
+        "other": "其他",
+    },
+    "size": {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"},
+    "resource_kind": {
+        "lab": "实验室",
+        "platform": "平台",
+        "learning_factory": "学习工厂",
+        "test_platform": "测试平台",
+        "achievement": "科技成果",
+        "patent": "专利",
+        "other": "其他",
+    },
+    "need_type": {
+        "rnd": "技术攻关",
+        "talent": "人才培养",
+        "equipment": "设备/平台",
+        "transfer": "成果转化",
+        "financing": "融资",
+        "policy": "政策咨询",
+        "other": "其他",
+    },
+    "urgency": {"low": "一般", "medium": "较急", "high": "紧急"},
+    "visit_status": {"planned": "计划中", "done": "已完成"},
+}
+
+F = FieldSpec
+KINDS: dict[str, tuple[FieldSpec, ...]] = {
+    "organisations": (
+        F("name", ("企业名称", "name", "单位名称", "名称"), True, max_len=200),
+        F("credit_code", ("统一社会信用代码", "credit_code", "信用代码"), type=CREDIT_CODE),
+        F("short_name", ("简称", "short_name"), max_len=60),
+        F("kind", ("类型", "kind"), type=CHOICE, choices=ORG_KIND),
+        F("district", ("所属区县", "district", "区县"), max_len=60),
+        F("industry", ("行业", "industry"), max_len=120),
+        F("size", ("企业规模", "size", "规模"), type=CHOICE, choices=COMPANY_SIZE),
+        F("address", ("地址", "address"), max_len=300),
+        F("contact_name", ("联系人", "contact_name"), max_len=60),
+        F("contact_phone", ("联系电话", "contact_phone"), max_len=40),
+    ),
+    "experts": (
+        F("name", ("姓名", "name"), True, max_len=60),
+        F("organisation", ("单位", "organisation", "organization"), True, max_len=200),
+        F("title", ("职称", "title"), max_len=60),
+        F("expertise", ("研究方向", "expertise"), True),
+        F("fields", ("技术领域", "fields"), type=LIST),
+        F("phone", ("联系电话", "phone"), max_len=40),
+        F("email", ("邮箱", "email"), max_len=120),
+        F("region", ("地区", "region"), max_len=60),
+    ),
+    "resources": (
+        F("name", ("名称", "name"), True, max_len=200),
+        F("kind", ("类型", "kind"), type=CHOICE, choices=RESOURCE_KIND),
+        F("owner_organisation", ("所属单位", "organisation", "owner_organisation"), max_len=200),
+        F("description", ("简介", "description"), True),
+        F("fields", ("技术领域", "fields"), type=LIST),
+        F("maturity", ("成熟度", "maturity"), max_len=60),
+    ),
+    "needs": (
+        F("company", ("企业名称", "company"), True, max_len=200),
+        F("title", ("需求名称", "title"), True, max_len=200),
+        F("description", ("需求描述", "description"), True),
+        F("fields", ("技术领域", "field", "fields"), type=LIST),
+        F("need_type", ("需求类型", "type", "need_type"), type=CHOICE, choices=NEED_TYPE),
+        F("urgency", ("紧急程度", "urgency"), type=CHOICE, choices=URGENCY),
+        F("budget", ("预算（万元）", "budget", "预算"), type=DECIMAL),
+        F("collected_on", ("征集日期", "collected_on"), type=DATE),
+    ),
+    "visits": (
+        F("visit_date", ("走访日期", "date", "visit_date"), True, type=DATE),
+        F("organisations", ("走访单位", "organisations"), True, type=LIST),
+        F("team", ("走访人员", "team"), type=LIST),
+        F("purpose", ("目的", "purpose"), max_len=300),
+        F("summary", ("纪要", "summary")),
+        F("status", ("状态", "status"), type=CHOICE, choices=VISIT_STATUS),
+    ),
+}
+
+
+@dataclass
+class Problem:
+    """A problem with the file or one cell; row is the spreadsheet row number (1-based)."""
+
+    code: str
+    row: int | None = None
+    column: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (wrong type, empty, too big, merged headers …)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass
+class ParsedRow:
+    """One data row: its number in the file, and typed values by field name."""
+
+    number: int
+    values: dict[str, Any]
+
+
+@dataclass
+class ParsedFile:
+    """The outcome of parsing: rows, cell problems, and which header each field came from."""
+
+    kind: str
+    rows: list[ParsedRow]
+    problems: list[Problem]
+    headers: dict[str, str]  # field name -> header text as written in the file
+    ignored_headers: list[str]
+
+
+@dataclass
+class Limits:
+    """Configurable limits."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    max_rows: int = 50_000
+
+
+# ---------------------------------------------------------------- reading raw tables
+
+
+def sniff_type(filename: str, data: bytes) -> str:
+    """'xlsx' or 'csv'; FileError('wrong_type') for anything else."""
+    name = (filename or "").lower()
+    if data[:4] == b"PK\x03\x04":
+        if name.endswith((".xlsx", ".xlsm")) or not name.endswith(".csv"):
+            return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # legacy .xls (OLE2)
+        raise FileError("wrong_type", filename=filename)
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    raise FileError("wrong_type", filename=filename)
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileError("encoding")
+
+
+def read_csv_table(data: bytes) -> list[tuple[int, list[Any]]]:
+    """(row number, cells) of a CSV file."""
+    text = decode_csv(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise FileError("bad_csv", detail=str(exc)) from exc
+
+
+def read_xlsx_table(data: bytes, sheet: str | None) -> tuple[list[tuple[int, list[Any]]], list]:
+    """(row number, cells) of one worksheet, and the problems found (formulas without values).
+
+    Cached formula results are used, never the formula text. Merged cells in the header row
+    are refused (FileError), since a merged header hides which column a value belongs to.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FileError("wrong_type", filename="") from exc
+    if sheet:
+        if sheet not in wb.sheetnames:
+            raise FileError("unknown_sheet", sheet=sheet, sheets="、".join(wb.sheetnames))
+        ws = wb[sheet]
+    else:
+        ws = wb.worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header_index = next((i for i, r in enumerate(rows) if any(_present(c) for c in r)), None)
+    if header_index is not None:
+        header_row = header_index + 1
+        for rng in ws.merged_cells.ranges:
+            if rng.min_row <= header_row <= rng.max_row:
+                raise FileError("merged_header", cells=str(rng.coord))
+    problems: list[Problem] = []
+    formula_cells = [
+        (r, c)
+        for r, row in enumerate(rows)
+        for c, v in enumerate(row)
+        if isinstance(v, str) and v.startswith("=") and len(v) > 1
+    ]
+    if formula_cells:
+        values_wb = load_workbook(io.BytesIO(data), data_only=True)
+        vws = values_wb[ws.title]
+        cached = [list(r) for r in vws.iter_rows(values_only=True)]
+        for r, c in formula_cells:
+            value = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
+            if value is None:
+                problems.append(Problem("formula_no_value", row=r + 1, params={"col": c}))
+            rows[r][c] = value
+    return [(i + 1, r) for i, r in enumerate(rows)], problems
+
+
+def _present(value: Any) -> bool:
+    return value is not None and str(value).strip() != ""
+
+
+# ---------------------------------------------------------------- cell conversion
+
+
+def clean_text(value: Any) -> str:
+    """A cell as trimmed text (numbers without a spurious .0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).replace("\r\n", "\n").strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in FORMULA_START:
+        text = text[1:]  # undo the neutralisation that exports apply
+    return text
+
+
+def split_multi(value: Any) -> list[str]:
+    """Split a multi-value cell on 、，,；; and newlines; drop blanks and repeats."""
+    out: list[str] = []
+    for part in MULTI_SPLIT.split(clean_text(value)):
+        part = part.strip()
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+)
+
+
+def parse_date(value: Any) -> date:
+    """A date from a date cell, an Excel serial, or text 2021-03-26 / 2021/3/26 / 2021年3月26日."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if 1 <= value < 2_958_466:
+            return EXCEL_EPOCH + timedelta(days=int(value))
+        raise ValueError("serial out of range")
+    text = unicodedata.normalize("NFKC", clean_text(value)).replace(" ", "")
+    text = re.sub(r"[T ]?00:00(:00)?$", "", text)
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        return EXCEL_EPOCH + timedelta(days=int(float(text)))
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    raise ValueError("not a date")
+
+
+def convert(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
+    """(value, problem code or None) for one cell. Empty cells give None (or [] for lists)."""
+    if spec.type == LIST:
+        return split_multi(raw), None
+    if not _present(raw):
+        return None, None
+    if spec.type == DATE:
+        try:
+            return parse_date(raw), None
+        except (ValueError, OverflowError):
+            return None, "bad_date"
+    if spec.type == DECIMAL:
+        text = unicodedata.normalize("NFKC", clean_text(raw)).replace(",", "")
+        text = text.removesuffix("万元").removesuffix("万").strip()
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return None, "bad_number"
+        if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
+            return None, "bad_number"
+        return value.quantize(Decimal("0.01")), None
+    if spec.type == CREDIT_CODE:
+        code = normalise_credit_code(unicodedata.normalize("NFKC", clean_text(raw)))
+        reason = credit_code_error(code)
+        if reason:
+            return None, f"credit_{reason}"
+        return code, None
+    text = clean_text(raw)
+    if spec.type == CHOICE:
+        assert spec.choices is not None
+        value = spec.choices.get(header_key(text))
+        if value is None:
+            return None, "bad_choice"
+        return value, None
+    if spec.max_len and len(text) > spec.max_len:
+        return None, "too_long"
+    return text, None
+
+
+# ---------------------------------------------------------------- the whole file
+
+
+def match_headers(
+    kind: str, header_cells: list[Any]
+) -> tuple[dict[int, FieldSpec], dict[str, str], list[str]]:
+    """Map column index -> field; return also field -> header text, and unknown headers."""
+    lookup = {header_key(a): spec for spec in KINDS[kind] for a in spec.aliases}
+    columns: dict[int, FieldSpec] = {}
+    seen: dict[str, str] = {}
+    ignored: list[str] = []
+    for index, cell in enumerate(header_cells):
+        text = clean_text(cell)
+        if not text:
+            continue
+        spec = lookup.get(header_key(text.rstrip("*＊")))
+        if spec is None:
+            ignored.append(text)
+            continue
+        if spec.name in seen:
+            raise FileError("duplicate_header", header=text)
+        seen[spec.name] = text
+        columns[index] = spec
+    return columns, seen, ignored
+
+
+def parse_table(
+    kind: str, table: list[tuple[int, list[Any]]], limits: Limits | None = None
+) -> ParsedFile:
+    """Typed rows from a raw table whose first non-blank row is the header."""
+    limits = limits or Limits()
+    if kind not in KINDS:
+        raise FileError("unknown_kind", kind=kind)
+    body = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
+    if not body:
+        raise FileError("empty")
+    (_, header_cells), data = body[0], body[1:]
+    columns, headers, ignored = match_headers(kind, header_cells)
+    missing = [s for s in KINDS[kind] if s.required and s.name not in headers]
+    if missing:
+        raise FileError("missing_columns", columns="、".join(s.label for s in missing))
+    if not data:
+        raise FileError("no_rows")
+    if len(data) > limits.max_rows:
+        raise FileError("too_many_rows", rows=len(data), max=limits.max_rows)
+    rows: list[ParsedRow] = []
+    problems: list[Problem] = []
+    for number, cells in data:
+        values: dict[str, Any] = {}
+        for index, spec in columns.items():
+            raw = cells[index] if index < len(cells) else None
+            value, code = convert(spec, raw)
+            if code:
+                problems.append(
+                    Problem(code, number, headers[spec.name], {"value": clean_text(raw)[:40]})
+                )
+            elif spec.required and (value is None or value == []):
+                problems.append(Problem("required", number, headers[spec.name]))
+            values[spec.name] = value
+        rows.append(ParsedRow(number, values))
+    return ParsedFile(kind, rows, problems, headers, ignored)
+
+
+def parse_file(
+    kind: str,
+    filename: str,
+    data: bytes,
+    sheet: str | None = None,
+    limits: Limits | None = None,
+) -> ParsedFile:
+    """Parse an uploaded file of the given kind."""
+    limits = limits or Limits()
+    if len(data) > limits.max_bytes:
+        raise FileError("too_big", size=len(data), max=limits.max_bytes)
+    if not data.strip():
+        raise FileError("empty")
+    if sniff_type(filename, data) == "xlsx":
+        table, formula_problems = read_xlsx_table(data, sheet)
+    else:
+        if sheet:
+            raise FileError("unknown_sheet", sheet=sheet, sheets="")
+        table, formula_problems = read_csv_table(data), []
+    parsed = parse_table(kind, table, limits)
+    if formula_problems:
+        header = next(cells for _, cells in table if any(_present(c) for c in cells))
+        for p in formula_problems:
+            p.column = clean_text(header[p.params.pop("col")]) or "?"
+        parsed.problems = formula_problems + parsed.problems
+    return parsed
+
+
+# ---------------------------------------------------------------- JSON round trip for staging
+
+
+def row_to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Values made JSON-safe (dates ISO, decimals as strings)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, date):
+            out[key] = {"d": value.isoformat()}
+        elif isinstance(value, Decimal):
+            out[key] = {"n": str(value)}
+        else:
+            out[key] = value
+    return out
+
+
+def row_from_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of row_to_json."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and "d" in value:
+            out[key] = date.fromisoformat(value["d"])
+        elif isinstance(value, dict) and "n" in value:
+            out[key] = Decimal(value["n"])
+        else:
+            out[key] = value
+    return out

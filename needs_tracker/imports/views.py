@@ -1,0 +1,434 @@
+"""Import pages (upload -> preview -> confirm, undo), exports, duplicates and merges."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import delete, select
+
+from needs_tracker.centres.models import Centre
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.common.scoping import get_scope
+from needs_tracker.extensions import db
+from needs_tracker.imports.cli import limits_from_config
+from needs_tracker.imports.export import (
+    EXPORT_KINDS,
+    export_rows,
+    headers_of,
+    template_bytes,
+    to_csv,
+    to_xlsx,
+)
+from needs_tracker.imports.forms import (
+    KIND_LABELS,
+    MERGE_FIELD_LABELS,
+    ConfirmForm,
+    UndoForm,
+    UploadForm,
+    merge_choices,
+    merge_form_class,
+)
+from needs_tracker.imports.models import ImportBatch, ImportUpload, OrganisationMerge
+from needs_tracker.imports.parsing import (
+    FileError,
+    ParsedFile,
+    ParsedRow,
+    Problem,
+    parse_file,
+    row_from_json,
+    row_to_json,
+)
+from needs_tracker.imports.services import (
+    CENTRE_KINDS,
+    MERGE_FIELDS,
+    ImportError_,
+    commit_import,
+    duplicate_pairs,
+    file_error_message,
+    find_duplicates,
+    merge_organisations,
+    plan_import,
+    undo_import,
+    undo_problems,
+    unmerge_organisations,
+)
+from needs_tracker.organisations.models import Organisation
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+export_bp = Blueprint("exports", __name__, url_prefix="/export")
+
+UPLOAD_TTL = timedelta(hours=24)
+PREVIEW_ROWS = 200
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def _require_importer() -> None:
+    require(current_user.is_authenticated and current_user.has_role(*COORDINATOR_ROLES))
+
+
+def _centre_choices() -> list[tuple[int, str]]:
+    scope = get_scope(db.session)
+    stmt = select(Centre.id, Centre.name).order_by(Centre.name)
+    centres = [(i, n) for i, n in db.session.execute(stmt) if scope is None or scope.can_write(i)]
+    return centres
+
+
+def _serialise(parsed: ParsedFile) -> dict:
+    return {
+        "kind": parsed.kind,
+        "rows": [[r.number, row_to_json(r.values)] for r in parsed.rows],
+        "problems": [[p.code, p.row, p.column, p.params] for p in parsed.problems],
+        "headers": parsed.headers,
+        "ignored": parsed.ignored_headers,
+    }
+
+
+def _deserialise(payload: dict) -> ParsedFile:
+    return ParsedFile(
+        kind=payload["kind"],
+        rows=[ParsedRow(n, row_from_json(v)) for n, v in payload["rows"]],
+        problems=[Problem(c, r, col, params) for c, r, col, params in payload["problems"]],
+        headers=payload["headers"],
+        ignored_headers=payload["ignored"],
+    )
+
+
+def _purge_old_uploads() -> None:
+    db.session.execute(
+        delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_TTL)
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def index():
+    """Upload a spreadsheet (step 1), and the recent imports with their undo buttons."""
+    _require_importer()
+    form = UploadForm()
+    centres = _centre_choices()
+    form.set_choices(centres)
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind", "organisations")
+        form.centre_id.data = current_user.centre_id
+    error = None
+    if form.validate_on_submit():
+        kind = form.kind.data
+        centre_id = form.centre_id.data or current_user.centre_id
+        if kind in CENTRE_KINDS and centre_id not in {c for c, _ in centres}:
+            error = _("Choose the centre to import into.")
+        else:
+            upload = form.file.data
+            data = upload.read(limits_from_config().max_bytes + 1)
+            try:
+                parsed = parse_file(
+                    kind, upload.filename or "", data, form.sheet.data or None, limits_from_config()
+                )
+            except FileError as exc:
+                error = file_error_message(exc)
+            else:
+                _purge_old_uploads()
+                staged = ImportUpload(
+                    token=secrets.token_urlsafe(24),
+                    user_id=current_user.id,
+                    centre_id=centre_id if kind in CENTRE_KINDS else None,
+                    kind=kind,
+                    filename=(upload.filename or "")[:200],
+                    options={"create_duplicates": bool(form.create_duplicates.data)},
+                    payload=_serialise(parsed),
+                )
+                db.session.add(staged)
+                db.session.commit()
+                return redirect(url_for(".preview", token=staged.token))
+    batches = _visible_batches(limit=20)
+    return render_template(
+        "imports/index.html",
+        form=form,
+        error=error,
+        batches=batches,
+        kinds=KIND_LABELS,
+        undo_form=UndoForm(),
+    )
+
+
+def _visible_batches(limit: int) -> list[ImportBatch]:
+    scope = get_scope(db.session)
+    stmt = select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)
+    if scope is not None and scope.read_centres is not None:
+        stmt = stmt.where(
+            ImportBatch.centre_id.in_(scope.read_centres) | ImportBatch.centre_id.is_(None)
+        )
+    return list(db.session.scalars(stmt))
+
+
+def _upload_or_404(token: str) -> ImportUpload:
+    staged = db.session.scalar(select(ImportUpload).where(ImportUpload.token == token))
+    if staged is None or staged.user_id != current_user.id:
+        abort(404)
+    return staged
+
+
+def _plan(staged: ImportUpload):
+    return plan_import(
+        _deserialise(staged.payload),
+        staged.centre_id,
+        create_duplicates=bool((staged.options or {}).get("create_duplicates")),
+    )
+
+
+@bp.route("/preview/<token>")
+@login_required
+def preview(token: str):
+    """Step 2: what confirming will create and update; duplicates; every error."""
+    _require_importer()
+    staged = _upload_or_404(token)
+    if staged.batch_id:
+        return redirect(url_for(".batch", id=staged.batch_id))
+    try:
+        plan = _plan(staged)
+    except ImportError_ as exc:
+        abort(400, str(exc))
+    db.session.rollback()
+    centre = db.session.get(Centre, staged.centre_id) if staged.centre_id else None
+    return render_template(
+        "imports/preview.html",
+        staged=staged,
+        plan=plan,
+        centre=centre,
+        kinds=KIND_LABELS,
+        form=ConfirmForm(),
+        limit=PREVIEW_ROWS,
+    )
+
+
+@bp.route("/preview/<token>/confirm", methods=["POST"])
+@login_required
+def confirm(token: str):
+    """Step 3: write the import, all rows or none."""
+    _require_importer()
+    staged = _upload_or_404(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if staged.batch_id:
+        return redirect(url_for(".batch", id=staged.batch_id))
+    try:
+        plan = _plan(staged)
+        batch = commit_import(plan, current_user, staged.filename)
+    except ImportError_ as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".preview", token=token))
+    staged.batch_id = batch.id
+    staged.payload = {}
+    db.session.commit()
+    flash(
+        _(
+            "Imported: %(created)s created, %(updated)s updated.",
+            created=batch.created_count,
+            updated=batch.updated_count,
+        ),
+        "success",
+    )
+    return redirect(url_for(".batch", id=batch.id))
+
+
+def _batch_or_404(id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, id)
+    scope = get_scope(db.session)
+    if batch is None or (batch.centre_id is not None and scope and not scope.can_read(batch.centre_id)):
+        abort(404)
+    return batch
+
+
+@bp.route("/batches/<int:id>")
+@login_required
+def batch(id: int):
+    """One import: counts, its records, and whether it can still be undone."""
+    _require_importer()
+    b = _batch_or_404(id)
+    problems = undo_problems(b) if b.undone_at is None else []
+    return render_template(
+        "imports/batch.html",
+        batch=b,
+        kinds=KIND_LABELS,
+        problems=list(dict.fromkeys(problems))[:20],
+        form=UndoForm(),
+    )
+
+
+@bp.route("/batches/<int:id>/undo", methods=["POST"])
+@login_required
+def undo(id: int):
+    """Undo an import as a unit."""
+    _require_importer()
+    b = _batch_or_404(id)
+    form = UndoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        undo_import(b, current_user)
+    except ImportError_ as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".batch", id=id))
+    db.session.commit()
+    flash(_("The import was undone."), "success")
+    return redirect(url_for(".batch", id=id))
+
+
+@bp.route("/template/<kind>.<fmt>")
+@login_required
+def template(kind: str, fmt: str):
+    """An empty spreadsheet with the headers of kind."""
+    if kind not in EXPORT_KINDS or fmt not in MIMETYPES:
+        abort(404)
+    return _download(template_bytes(kind, fmt), f"template-{kind}.{fmt}", fmt)
+
+
+def _download(data: bytes, filename: str, fmt: str) -> Response:
+    response = Response(data, mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@export_bp.route("/<kind>.<fmt>")
+@login_required
+def export(kind: str, fmt: str):
+    """Export a list with the list page's filters (same query string)."""
+    if kind not in EXPORT_KINDS or fmt not in MIMETYPES:
+        abort(404)
+    rows = export_rows(kind, request.args)
+    headers = headers_of(kind)
+    data = to_xlsx(headers, rows, kind) if fmt == "xlsx" else to_csv(headers, rows)
+    stamp = utcnow().strftime("%Y%m%d")
+    return _download(data, f"{kind}-{stamp}.{fmt}", fmt)
+
+
+# ---------------------------------------------------------------- duplicates and merge
+
+
+def duplicate_warning(data: dict, centre_id: int) -> Markup | None:
+    """Hook for the organisation create view: a warning when the company may already exist.
+
+    Returns None when there is no look-alike or the user ticked "create anyway"
+    (form field confirm_duplicate); else HTML to show inside the form, with that checkbox.
+    """
+    if request.form.get("confirm_duplicate"):
+        return None
+    hits = find_duplicates(data.get("name") or "", data.get("credit_code"), centre_id)
+    if not hits:
+        return None
+    return Markup(render_template("imports/_duplicate_warning.html", hits=hits))
+
+
+@bp.route("/duplicates")
+@login_required
+def duplicates():
+    """Possible duplicate organisations in the user's centre, with merge links and past merges."""
+    _require_importer()
+    centre_id = request.args.get("centre", type=int) or current_user.centre_id
+    if centre_id is None or centre_id not in {c for c, _ in _centre_choices()}:
+        abort(404)
+    pairs = duplicate_pairs(centre_id)
+    merges = db.session.scalars(
+        select(OrganisationMerge)
+        .where(OrganisationMerge.centre_id == centre_id)
+        .order_by(OrganisationMerge.id.desc())
+        .limit(50)
+    ).all()
+    org_ids = {m.survivor_id for m in merges} | {m.merged_id for m in merges}
+    names = dict(
+        db.session.execute(
+            select(Organisation.id, Organisation.name)
+            .where(Organisation.id.in_(org_ids))
+            .execution_options(include_deleted=True)
+        ).all()
+    )
+    return render_template(
+        "imports/duplicates.html", pairs=pairs, merges=merges, names=names, form=UndoForm()
+    )
+
+
+@bp.route("/merge", methods=["GET", "POST"])
+@login_required
+def merge():
+    """Merge ?merged=<id> into ?survivor=<id>: choose the surviving values, then confirm."""
+    _require_importer()
+    survivor = get_visible_or_404(Organisation, request.args.get("survivor"))
+    merged = get_visible_or_404(Organisation, request.args.get("merged"))
+    if survivor.id == merged.id or survivor.centre_id != merged.centre_id:
+        abort(404)
+    scope = get_scope(db.session)
+    require(scope is None or scope.can_write(survivor.centre_id))
+    fields = [f for f in MERGE_FIELDS if getattr(survivor, f) != getattr(merged, f)]
+    form = merge_form_class(fields)()
+    if form.validate_on_submit():
+        picks = merge_choices(form, fields)
+        values = {f: getattr(merged, f) for f, pick in picks.items() if pick == "merged"}
+        try:
+            record = merge_organisations(survivor, merged, values, current_user)
+        except ImportError_ as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(
+                _("Merged %(merged)s into %(survivor)s.", merged=merged.name, survivor=survivor.name),
+                "success",
+            )
+            return redirect(url_for(".duplicates", centre=record.centre_id))
+    return render_template(
+        "imports/merge.html",
+        form=form,
+        survivor=survivor,
+        merged=merged,
+        fields=fields,
+        labels=MERGE_FIELD_LABELS,
+    )
+
+
+@bp.route("/merges/<int:id>/undo", methods=["POST"])
+@login_required
+def unmerge(id: int):
+    """Reverse a merge."""
+    _require_importer()
+    record = get_visible_or_404(OrganisationMerge, id)
+    scope = get_scope(db.session)
+    require(scope is None or scope.can_write(record.centre_id))
+    if not UndoForm().validate_on_submit():
+        abort(400)
+    try:
+        merged = unmerge_organisations(record, current_user)
+    except ImportError_ as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(_("The merge was reversed: %(name)s is back.", name=merged.name), "success")
+    return redirect(url_for(".duplicates", centre=record.centre_id))
+
+
+def current_app_limits() -> int:
+    """The configured maximum upload size in bytes."""
+    return int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
