@@ -24,9 +24,9 @@ from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import TeamMemberData, VisitData, record_visit
 
 DEMO_USERS = [
-    ("demo_member", "王晓明（服务团成员）", Role.MEMBER, False),
-    ("demo_coordinator", "李娜（对接协调）", Role.COORDINATOR, False),
-    ("demo_leader", "张伟（中心领导）", Role.LEADER, False),
+    ("demo_member", "王晓明", Role.MEMBER, False),
+    ("demo_coordinator", "李娜", Role.COORDINATOR, False),
+    ("demo_leader", "张伟", Role.LEADER, False),
     ("demo_admin", "系统管理员", Role.ADMIN, False),
     ("demo_consortium", "联合体领导", Role.LEADER, True),
 ]

@@ -19,7 +19,7 @@ class ExpertForm(VersionedForm):
     """Create or edit an expert."""
 
     name = StringField(
-        _l("Name"), validators=[DataRequired(), Length(max=60)], filters=[strip_filter]
+        _l("Person name"), validators=[DataRequired(), Length(max=60)], filters=[strip_filter]
     )
     title = StringField(
         _l("Title (职称)"), validators=[Optional(), Length(max=60)], filters=[strip_filter]

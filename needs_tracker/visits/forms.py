@@ -26,7 +26,9 @@ class TeamMemberForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=60)], filters=[strip_filter])
+    name = StringField(
+        _l("Person name"), validators=[Optional(), Length(max=60)], filters=[strip_filter]
+    )
     title = StringField(
         _l("Title / position"), validators=[Optional(), Length(max=120)], filters=[strip_filter]
     )
@@ -61,7 +63,7 @@ class VisitForm(VersionedForm):
     """Create or edit a visit with its organisations and team."""
 
     visit_date = DateField(_l("Date"), validators=[DataRequired()])
-    status = SelectField(_l("Status"), choices=VisitStatus.choices())
+    status = SelectField(_l("Status"), choices=VisitStatus.choices(), default=VisitStatus.DONE.value)
     purpose = StringField(
         _l("Purpose"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )
