@@ -32,15 +32,29 @@ def free_port() -> int:
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="nt-sqlmap-"))
-    env = dict(os.environ, NEEDS_TRACKER_INSTANCE=str(tmp), DATABASE_URL=f"sqlite:///{tmp}/db.sqlite",
-               LOGIN_RATE_LIMIT="1000 per minute")
+    env = dict(
+        os.environ,
+        NEEDS_TRACKER_INSTANCE=str(tmp),
+        DATABASE_URL=f"sqlite:///{tmp}/db.sqlite",
+        LOGIN_RATE_LIMIT="1000 per minute",
+    )
     flask = [str(BIN / "flask"), "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*flask, "demo", "seed", "--password", "sqlmap-pass-123"], env=env, cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*flask, "demo", "seed", "--password", "sqlmap-pass-123"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                              env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(50):
@@ -53,22 +67,45 @@ def main() -> int:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         page = opener.open(base + "/login").read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode({"username": "demo_coordinator", "password": "sqlmap-pass-123",
-                                       "csrf_token": token}).encode()
+        data = urllib.parse.urlencode(
+            {"username": "demo_coordinator", "password": "sqlmap-pass-123", "csrf_token": token}
+        ).encode()
         opener.open(base + "/login", data=data)
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         assert "session=" in cookie, "login failed"
         failures = []
         for target in TARGETS:
             resp = opener.open(base + target)
-            assert resp.status == 200 and "/login" not in resp.url, f"not logged in for {target}"
-            cmd = [str(BIN / "sqlmap"), "-u", base + target, "--cookie", cookie, "--level", "3", "--risk", "1",
-                   "--batch", "--flush-session", "--skip-waf", "--disable-coloring", "--threads", "4",
-                   "--output-dir", str(tmp / "sqlmap"), "--skip", "Cookie,User-Agent,Referer,Host"]
+            if resp.status != 200 or "/login" in resp.url:
+                raise SystemExit(f"not logged in for {target}")
+            cmd = [
+                str(BIN / "sqlmap"),
+                "-u",
+                base + target,
+                "--cookie",
+                cookie,
+                "--level",
+                "3",
+                "--risk",
+                "1",
+                "--batch",
+                "--flush-session",
+                "--skip-waf",
+                "--disable-coloring",
+                "--threads",
+                "4",
+                "--output-dir",
+                str(tmp / "sqlmap"),
+                "--skip",
+                "Cookie,User-Agent,Referer,Host",
+            ]
             started = time.time()
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
             verdict = "clean"
-            if re.search(r"is vulnerable|appears to be injectable|sqlmap identified the following injection", out):
+            if re.search(
+                r"is vulnerable|appears to be injectable|sqlmap identified the following injection",
+                out,
+            ):
                 verdict = "INJECTABLE"
                 failures.append(target)
             elif "do not appear to be injectable" not in out:

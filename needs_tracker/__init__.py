@@ -85,17 +85,25 @@ def _ensure_secret_key(app: Flask) -> None:
     path = Path(app.instance_path) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Write to a private temp file and link it in: concurrent workers agree on one key.
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     app.config["SECRET_KEY"] = path.read_text().strip()
 
 
 def register_extensions(app: Flask) -> None:
     """Bind extension objects to app."""
-    from needs_tracker import models  # noqa: F401 - registers every table on the metadata
     from flask_talisman import Talisman
 
+    from needs_tracker import models  # noqa: F401 - registers every table on the metadata
     from needs_tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):

@@ -283,5 +283,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped and session.exitstatus == 0:
-        reporter.write_line(f"FAIL_ON_SKIP: {skipped} test(s) were skipped; CI requires all to run.", red=True)
+        reporter.write_line(
+            f"FAIL_ON_SKIP: {skipped} test(s) were skipped; CI requires all to run.", red=True
+        )
         session.exitstatus = 1

@@ -117,8 +117,18 @@ def test_get_routes_by_role(client, auth, world, role):
 
 
 def test_every_foundation_route_is_in_the_matrix(app):
-    foundation = {"main", "auth", "organisations", "visits", "needs", "experts", "resources",
-                  "users", "centres", "taxonomy"}
+    foundation = {
+        "main",
+        "auth",
+        "organisations",
+        "visits",
+        "needs",
+        "experts",
+        "resources",
+        "users",
+        "centres",
+        "taxonomy",
+    }
     covered_paths = {t.split("{")[0].rstrip("/") for t, _ in GET_ROUTES}
     missing = []
     for rule in app.url_map.iter_rules():
@@ -135,7 +145,8 @@ def test_anonymous_is_sent_to_login(client, world):
     for template, _ in GET_ROUTES:
         url = template.format(**_ids(world))
         resp = client.get(url)
-        assert resp.status_code == 302 and "/login" in resp.headers["Location"], url
+        assert resp.status_code == 302, url
+        assert "/login" in resp.headers["Location"], url
 
 
 def _count(model):
@@ -149,16 +160,37 @@ def test_centre_b_records_cannot_be_changed_from_centre_a(client, auth, world, r
     need_b, visit_b, org_b = world["need_b"], world["visit_b"], world["org_b"]
     before = (need_b.title, need_b.status, visit_b.purpose, org_b.name)
     posts = [
-        (f"/needs/{need_b.id}/edit", {"title": "hacked", "organisation_id": org_b.id,
-                                      "collected_on": "2021-01-01", "need_type": "rnd",
-                                      "urgency": "low", "version": need_b.version}),
-        (f"/needs/{need_b.id}/status", {"to_status": "closed", "note": "x", "version": need_b.version}),
+        (
+            f"/needs/{need_b.id}/edit",
+            {
+                "title": "hacked",
+                "organisation_id": org_b.id,
+                "collected_on": "2021-01-01",
+                "need_type": "rnd",
+                "urgency": "low",
+                "version": need_b.version,
+            },
+        ),
+        (
+            f"/needs/{need_b.id}/status",
+            {"to_status": "closed", "note": "x", "version": need_b.version},
+        ),
         (f"/needs/{need_b.id}/delete", {}),
-        (f"/visits/{visit_b.id}/edit", {"visit_date": "2021-01-01", "status": "done",
-                                        "purpose": "hacked", "organisation_ids": [org_b.id],
-                                        "version": visit_b.version}),
+        (
+            f"/visits/{visit_b.id}/edit",
+            {
+                "visit_date": "2021-01-01",
+                "status": "done",
+                "purpose": "hacked",
+                "organisation_ids": [org_b.id],
+                "version": visit_b.version,
+            },
+        ),
         (f"/visits/{visit_b.id}/delete", {}),
-        (f"/organisations/{org_b.id}/edit", {"name": "hacked", "kind": "company", "version": org_b.version}),
+        (
+            f"/organisations/{org_b.id}/edit",
+            {"name": "hacked", "kind": "company", "version": org_b.version},
+        ),
         (f"/organisations/{org_b.id}/delete", {}),
     ]
     for url, data in posts:
@@ -170,7 +202,9 @@ def test_centre_b_records_cannot_be_changed_from_centre_a(client, auth, world, r
     if role != "admin":
         db.session.expire_all()
         assert (need_b.title, need_b.status, visit_b.purpose, org_b.name) == before
-        assert need_b.deleted_at is None and visit_b.deleted_at is None and org_b.deleted_at is None
+        assert need_b.deleted_at is None
+        assert visit_b.deleted_at is None
+        assert org_b.deleted_at is None
 
 
 def test_consortium_leader_reads_every_centre_and_writes_none(client, auth, world):
@@ -178,15 +212,19 @@ def test_consortium_leader_reads_every_centre_and_writes_none(client, auth, worl
     assert client.get(f"/needs/{world['need_b'].id}").status_code == 200
     assert client.get(f"/needs/{world['need_a'].id}").status_code == 200
     page = client.get("/needs/").get_data(as_text=True)
-    assert "青岛的保密需求" in page and "焊缝缺陷自动检测" in page
+    assert "青岛的保密需求" in page
+    assert "焊缝缺陷自动检测" in page
     assert client.post(f"/needs/{world['need_b'].id}/delete").status_code == 403
     assert client.get("/visits/new").status_code == 403
 
 
 def test_lists_show_only_own_centre(client, auth, world):
     auth.login("member")
-    for url, foreign in [("/needs/", "青岛的保密需求"), ("/organisations/", "青岛海尔集团"),
-                         ("/needs/?q=青岛", "青岛的保密需求")]:
+    for url, foreign in [
+        ("/needs/", "青岛的保密需求"),
+        ("/organisations/", "青岛海尔集团"),
+        ("/needs/?q=青岛", "青岛的保密需求"),
+    ]:
         assert foreign not in client.get(url).get_data(as_text=True)
 
 
@@ -194,13 +232,19 @@ def test_lists_show_only_own_centre(client, auth, world):
 def test_status_and_delete_refused_for_non_coordinators(client, auth, world, role):
     auth.login(role)
     need = world["need_a"]
-    assert client.post(f"/needs/{need.id}/status", data={"to_status": "assessing", "version": need.version}).status_code == 403
+    assert (
+        client.post(
+            f"/needs/{need.id}/status", data={"to_status": "assessing", "version": need.version}
+        ).status_code
+        == 403
+    )
     if role == "leader":
         assert client.post(f"/needs/{need.id}/delete").status_code == 403
         assert client.post(f"/organisations/{world['org_a'].id}/delete").status_code == 403
         assert client.post(f"/experts/{world['expert'].id}/delete").status_code == 403
     db.session.expire_all()
-    assert need.status == "collected" and need.deleted_at is None
+    assert need.status == "collected"
+    assert need.deleted_at is None
 
 
 def test_soft_deleted_records_disappear_and_return_404(client, auth, world):

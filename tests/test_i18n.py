@@ -6,13 +6,16 @@ from tests.conftest import PASSWORD
 
 def test_interface_is_chinese_by_default(client, world):
     page = client.get("/login").get_data(as_text=True)
-    assert '<html lang="zh-CN">' in page and "用户名" in page and "密码" in page
+    assert '<html lang="zh-CN">' in page
+    assert "用户名" in page
+    assert "密码" in page
 
 
 def test_english_is_selectable_and_form_errors_follow(client, world):
     client.post("/lang/en", data={"next": "/login"})
     page = client.get("/login").get_data(as_text=True)
-    assert '<html lang="en">' in page and "Username" in page
+    assert '<html lang="en">' in page
+    assert "Username" in page
     client.post("/login", data={"username": "member", "password": PASSWORD})
     page = client.post("/needs/new", data={"title": ""}).get_data(as_text=True)
     assert "This field is required." in page

@@ -33,12 +33,23 @@ def _populate(world, make_org, make_need, make_visit, n: int) -> None:
     for i in range(n):
         org = make_org(world["a"], f"测试企业{i:03d}有限公司", short_name=f"企业{i:03d}")
         make_need(org, f"需求{i:03d}", field_ids=[world["field"].id])
-        make_visit(world["a"], [org, world["org_a"]], visit_date=date(2021, 1, 1 + i % 28),
-                   team=[TeamMemberData(f"成员{i}", "工程师", "潍坊市科协"), TeamMemberData("刘军", "副局长", "高新区科技局")])
+        make_visit(
+            world["a"],
+            [org, world["org_a"]],
+            visit_date=date(2021, 1, 1 + i % 28),
+            team=[
+                TeamMemberData(f"成员{i}", "工程师", "潍坊市科协"),
+                TeamMemberData("刘军", "副局长", "高新区科技局"),
+            ],
+        )
 
 
-@pytest.mark.parametrize("url", ["/needs/", "/visits/", "/organisations/", "/experts/", "/resources/"])
-def test_query_count_does_not_grow_with_page_size(app, client, auth, world, make_org, make_need, make_visit, url):
+@pytest.mark.parametrize(
+    "url", ["/needs/", "/visits/", "/organisations/", "/experts/", "/resources/"]
+)
+def test_query_count_does_not_grow_with_page_size(
+    app, client, auth, world, make_org, make_need, make_visit, url
+):
     auth.login("coordinator")
     _populate(world, make_org, make_need, make_visit, 3)
     with QueryCounter(db.engine) as small:
@@ -55,9 +66,11 @@ def test_pagination_and_sorting(app, client, auth, world, make_org):
         make_org(world["a"], f"排序企业{i:02d}")
     auth.login("member")
     page1 = client.get("/organisations/?q=排序企业&sort=name").get_data(as_text=True)
-    assert "排序企业00" in page1 and "排序企业10" not in page1  # PER_PAGE is 10 in tests
+    assert "排序企业00" in page1
+    assert "排序企业10" not in page1
     page2 = client.get("/organisations/?q=排序企业&sort=name&page=2").get_data(as_text=True)
-    assert "排序企业10" in page2 and "排序企业00" not in page2
+    assert "排序企业10" in page2
+    assert "排序企业00" not in page2
     desc = client.get("/organisations/?q=排序企业&sort=-name").get_data(as_text=True)
     assert "排序企业24" in desc
     # unknown sort keys fall back to the default instead of failing

@@ -19,11 +19,15 @@ def throttled(app, monkeypatch):
 
 
 def test_too_many_attempts_from_one_address_get_429(client, world, throttled):
-    statuses = [client.post("/login", data={"username": f"nobody{i}", "password": "x"}).status_code
-                for i in range(12)]
+    statuses = [
+        client.post("/login", data={"username": f"nobody{i}", "password": "x"}).status_code
+        for i in range(12)
+    ]
     assert statuses[:10] == [200] * 10
     assert statuses[10] == 429
-    assert "请求过多" in client.post("/login", data={"username": "a", "password": "b"}).get_data(as_text=True)
+    assert "请求过多" in client.post("/login", data={"username": "a", "password": "b"}).get_data(
+        as_text=True
+    )
 
 
 def test_account_locks_after_five_failures_and_lockout_is_logged(client, world, caplog):

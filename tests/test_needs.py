@@ -80,34 +80,54 @@ def test_coordinator_moves_need_through_workflow_with_history(client, auth, worl
     need = world["need_a"]
     for status in ["assessing", "matching", "matched", "in_progress", "resolved"]:
         db.session.refresh(need)
-        resp = client.post(f"/needs/{need.id}/status", data={"to_status": status, "note": "ok", "version": need.version})
+        resp = client.post(
+            f"/needs/{need.id}/status",
+            data={"to_status": status, "note": "ok", "version": need.version},
+        )
         assert resp.status_code == 302
     db.session.refresh(need)
     assert need.status == "resolved"
     assert [h.to_status for h in need.history] == [
-        "collected", "assessing", "matching", "matched", "in_progress", "resolved"]
+        "collected",
+        "assessing",
+        "matching",
+        "matched",
+        "in_progress",
+        "resolved",
+    ]
     assert all(h.changed_by_id == world["users"]["coordinator"].id for h in need.history[1:])
 
 
 def test_illegal_jump_is_refused_with_a_clear_message(client, auth, world):
     auth.login("coordinator")
     need = world["need_a"]
-    resp = client.post(f"/needs/{need.id}/status", data={"to_status": "resolved", "version": need.version},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/needs/{need.id}/status",
+        data={"to_status": "resolved", "version": need.version},
+        follow_redirects=True,
+    )
     assert "需求不能从“已征集”直接变为“已解决”" in resp.get_data(as_text=True)
     db.session.refresh(need)
-    assert need.status == "collected" and len(need.history) == 1
+    assert need.status == "collected"
+    assert len(need.history) == 1
 
 
 def test_closing_needs_a_reason(client, auth, world):
     auth.login("coordinator")
     need = world["need_a"]
-    resp = client.post(f"/needs/{need.id}/status", data={"to_status": "closed", "note": "", "version": need.version},
-                       follow_redirects=True)
+    resp = client.post(
+        f"/needs/{need.id}/status",
+        data={"to_status": "closed", "note": "", "version": need.version},
+        follow_redirects=True,
+    )
     assert "关闭需求时请填写原因" in resp.get_data(as_text=True)
-    client.post(f"/needs/{need.id}/status", data={"to_status": "closed", "note": "企业已自行解决", "version": need.version})
+    client.post(
+        f"/needs/{need.id}/status",
+        data={"to_status": "closed", "note": "企业已自行解决", "version": need.version},
+    )
     db.session.refresh(need)
-    assert need.status == "closed" and need.close_reason == "企业已自行解决"
+    assert need.status == "closed"
+    assert need.close_reason == "企业已自行解决"
 
 
 def test_two_sessions_editing_one_need_the_second_is_refused(app, auth, world):
@@ -117,17 +137,24 @@ def test_two_sessions_editing_one_need_the_second_is_refused(app, auth, world):
     need = world["need_a"]
     version = str(need.version)
     form = {
-        "organisation_id": str(world["org_a"].id), "title": need.title, "description": "第一人修改",
-        "need_type": "rnd", "urgency": "low", "collected_on": "2021-03-18", "version": version,
+        "organisation_id": str(world["org_a"].id),
+        "title": need.title,
+        "description": "第一人修改",
+        "need_type": "rnd",
+        "urgency": "low",
+        "collected_on": "2021-03-18",
+        "version": version,
     }
     assert first.post(f"/needs/{need.id}/edit", data=form).status_code == 302
     stale = dict(form, description="第二人修改", urgency="high")
     resp = second.post(f"/needs/{need.id}/edit", data=stale)
     text = resp.get_data(as_text=True)
     assert resp.status_code == 200, resp.headers.get("Location")
-    assert "其他人已保存了这条记录" in text and "描述" in text
+    assert "其他人已保存了这条记录" in text
+    assert "描述" in text
     db.session.refresh(need)
-    assert need.description == "第一人修改" and need.urgency == "low"
+    assert need.description == "第一人修改"
+    assert need.urgency == "low"
 
 
 def test_member_cannot_edit_someone_elses_need(client, auth, world):
@@ -139,14 +166,23 @@ def test_member_cannot_edit_someone_elses_need(client, auth, world):
 
 def test_need_list_filters(client, auth, world, make_need, make_field):
     other_field = make_field("热管理", 1)
-    make_need(world["org_a2"], "液冷板流道优化", description="流道压降", field_ids=[other_field.id], collected_on=__import__("datetime").date(2021, 5, 1))
+    make_need(
+        world["org_a2"],
+        "液冷板流道优化",
+        description="流道压降",
+        field_ids=[other_field.id],
+        collected_on=__import__("datetime").date(2021, 5, 1),
+    )
     auth.login("member")
     page = client.get(f"/needs/?field={other_field.id}").get_data(as_text=True)
-    assert "液冷板流道优化" in page and "焊缝缺陷自动检测" not in page
+    assert "液冷板流道优化" in page
+    assert "焊缝缺陷自动检测" not in page
     page = client.get("/needs/?q=焊缝").get_data(as_text=True)
-    assert "焊缝缺陷自动检测" in page and "液冷板流道优化" not in page
+    assert "焊缝缺陷自动检测" in page
+    assert "液冷板流道优化" not in page
     page = client.get("/needs/?from=2021-04-01").get_data(as_text=True)
-    assert "液冷板流道优化" in page and "焊缝缺陷自动检测" not in page
+    assert "液冷板流道优化" in page
+    assert "焊缝缺陷自动检测" not in page
     page = client.get("/needs/?status=resolved").get_data(as_text=True)
     assert "液冷板流道优化" not in page
     page = client.get("/needs/?district=高新区&sort=-title").get_data(as_text=True)

@@ -12,7 +12,8 @@ def _session_cookie(client):
 def test_cookie_flags(client, world):
     resp = client.post("/login", data={"username": "member", "password": PASSWORD})
     header = [h for h in resp.headers.getlist("Set-Cookie") if h.startswith("session=")][0]
-    assert "HttpOnly" in header and "SameSite=Lax" in header
+    assert "HttpOnly" in header
+    assert "SameSite=Lax" in header
 
 
 def test_secure_flag_when_configured(world):
@@ -30,15 +31,22 @@ def test_cookie_copied_before_logout_does_not_work_after(app, client, world):
     thief = app.test_client()
     thief.set_cookie("session", stolen)
     resp = thief.get("/needs/")
-    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert resp.status_code == 302
+    assert "/login" in resp.headers["Location"]
 
 
 def test_password_change_ends_other_sessions(app, world):
     laptop, phone = app.test_client(), app.test_client()
     for c in (laptop, phone):
         c.post("/login", data={"username": "member", "password": PASSWORD})
-    laptop.post("/account/password", data={"current_password": PASSWORD, "new_password": "new long password",
-                                           "confirm": "new long password"})
+    laptop.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "new long password",
+            "confirm": "new long password",
+        },
+    )
     assert laptop.get("/needs/").status_code == 200
     assert phone.get("/needs/").status_code == 302
 
@@ -49,8 +57,15 @@ def test_disabling_an_account_ends_its_sessions(app, auth, world):
     admin = app.test_client()
     admin.post("/login", data={"username": "admin", "password": PASSWORD})
     user = world["users"]["member"]
-    admin.post(f"/users/{user.id}/edit", data={"username": "member", "display_name": "member", "role": "member",
-                                               "centre_id": str(world["a"].id)})  # active unchecked
+    admin.post(
+        f"/users/{user.id}/edit",
+        data={
+            "username": "member",
+            "display_name": "member",
+            "role": "member",
+            "centre_id": str(world["a"].id),
+        },
+    )  # active unchecked
     assert victim.get("/needs/").status_code == 302
 
 
@@ -69,7 +84,8 @@ def test_idle_timeout(app, client, world, monkeypatch):
     later = time.time() + app.config["SESSION_IDLE_MINUTES"] * 60 + 5
     monkeypatch.setattr(time, "time", lambda: later)
     resp = client.get("/needs/")
-    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert resp.status_code == 302
+    assert "/login" in resp.headers["Location"]
 
 
 def test_absolute_timeout(app, client, world, monkeypatch):
@@ -91,9 +107,13 @@ def test_csrf_on_login_logout_and_forms(app, client, world, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     page = client.get("/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
-    assert client.post("/login", data={"username": "member", "password": PASSWORD}).status_code == 400
+    assert (
+        client.post("/login", data={"username": "member", "password": PASSWORD}).status_code == 400
+    )
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    resp = client.post("/login", data={"username": "member", "password": PASSWORD, "csrf_token": token})
+    resp = client.post(
+        "/login", data={"username": "member", "password": PASSWORD, "csrf_token": token}
+    )
     assert resp.status_code == 302
     # logout without a token is refused and the session survives
     assert client.post("/logout").status_code == 400

@@ -53,13 +53,18 @@ def test_member_records_visit_with_two_companies_mixed_team_and_two_needs(client
     resp = client.post("/visits/new", data=_visit_form([world["org_a"], world["org_a2"]]))
     assert resp.status_code == 302
     visit = db.session.scalars(select(Visit).order_by(Visit.id.desc())).first()
-    assert {o.name for o in visit.organisations} == {"潍坊天恒检测科技有限公司", "盛瑞传动股份有限公司"}
+    assert {o.name for o in visit.organisations} == {
+        "潍坊天恒检测科技有限公司",
+        "盛瑞传动股份有限公司",
+    }
     assert [(m.name, m.organisation_name) for m in visit.team] == [
         ("胡志强", "中国科协智能制造学会联合体"),
         ("孙晓非", "潍坊市科协"),
         ("刘军", "潍坊市科协"),
     ]
-    needs = db.session.scalars(select(Need).where(Need.visit_id == visit.id).order_by(Need.id)).all()
+    needs = db.session.scalars(
+        select(Need).where(Need.visit_id == visit.id).order_by(Need.id)
+    ).all()
     assert [(n.title, n.organisation_id, n.status) for n in needs] == [
         ("焊缝缺陷超声相控阵自动检测", world["org_a"].id, "collected"),
         ("8AT变速器换挡品质标定", world["org_a2"].id, "collected"),
@@ -67,7 +72,8 @@ def test_member_records_visit_with_two_companies_mixed_team_and_two_needs(client
     assert all(n.collected_on.isoformat() == "2021-03-18" for n in needs)
     assert _counts() == (before[0] + 1, before[1] + 2, before[2])
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "焊缝缺陷超声相控阵自动检测" in page and "孙晓非" in page
+    assert "焊缝缺陷超声相控阵自动检测" in page
+    assert "孙晓非" in page
 
 
 def test_visit_with_a_new_company_creates_it_and_its_need(client, auth, world):
@@ -77,7 +83,8 @@ def test_visit_with_a_new_company_creates_it_and_its_need(client, auth, world):
     resp = client.post("/visits/new", data=data)
     assert resp.status_code == 302
     org = db.session.scalar(select(Organisation).where(Organisation.name == "潍坊雅士股份有限公司"))
-    assert org is not None and org.centre_id == world["a"].id
+    assert org is not None
+    assert org.centre_id == world["a"].id
     need = db.session.scalar(select(Need).where(Need.title == "8AT变速器换挡品质标定"))
     assert need.organisation_id == org.id
 
@@ -88,7 +95,8 @@ def test_coordinator_sees_the_needs_and_other_centre_does_not(client, auth, worl
     auth.logout()
     auth.login("coordinator")
     page = client.get("/needs/").get_data(as_text=True)
-    assert "焊缝缺陷超声相控阵自动检测" in page and "8AT变速器换挡品质标定" in page
+    assert "焊缝缺陷超声相控阵自动检测" in page
+    assert "8AT变速器换挡品质标定" in page
     auth.logout()
     auth.login("other")
     page = client.get("/needs/").get_data(as_text=True)
@@ -104,7 +112,10 @@ def test_leader_cannot_record_or_edit(client, auth, world):
     assert client.get("/visits/new").status_code == 403
     assert client.post("/visits/new", data=_visit_form([world["org_a"]])).status_code == 403
     visit_id = world["visit_a"].id
-    assert client.post(f"/visits/{visit_id}/edit", data=_visit_form([world["org_a"]])).status_code == 403
+    assert (
+        client.post(f"/visits/{visit_id}/edit", data=_visit_form([world["org_a"]])).status_code
+        == 403
+    )
     assert _counts() == before
 
 
@@ -153,7 +164,9 @@ def test_wrong_date_gets_a_field_error(client, auth, world):
 def test_too_long_team_name_is_refused(client, auth, world):
     auth.login("member")
     before = _counts()
-    resp = client.post("/visits/new", data=_visit_form([world["org_a"]], **{"team-0-name": "胡" * 61}))
+    resp = client.post(
+        "/visits/new", data=_visit_form([world["org_a"]], **{"team-0-name": "胡" * 61})
+    )
     assert 'id="team-0-name-error"' in resp.get_data(as_text=True)
     assert _counts() == before
 
@@ -178,7 +191,9 @@ def test_stale_visit_edit_is_refused(client, auth, world):
     stale = str(visit.version)
     visit.purpose = "别人改过的目的"
     db.session.commit()
-    resp = client.post(f"/visits/{visit.id}/edit", data=_visit_form([world["org_a"]], version=stale))
+    resp = client.post(
+        f"/visits/{visit.id}/edit", data=_visit_form([world["org_a"]], version=stale)
+    )
     assert resp.status_code == 200
     assert "其他人已保存了这条记录" in resp.get_data(as_text=True)
     db.session.refresh(visit)
@@ -188,10 +203,17 @@ def test_stale_visit_edit_is_refused(client, auth, world):
 def test_visit_list_filters_by_status_and_date(client, auth, world, make_visit):
     from datetime import date
 
-    make_visit(world["a"], [world["org_a"]], visit_date=date(2021, 4, 15), status="planned", purpose="计划走访")
+    make_visit(
+        world["a"],
+        [world["org_a"]],
+        visit_date=date(2021, 4, 15),
+        status="planned",
+        purpose="计划走访",
+    )
     auth.login("member")
     page = client.get("/visits/?status=planned").get_data(as_text=True)
-    assert "计划走访" in page and f'/visits/{world["visit_a"].id}"' not in page
+    assert "计划走访" in page
+    assert f'/visits/{world["visit_a"].id}"' not in page
     page = client.get("/visits/?from=2021-04-01&to=2021-04-30").get_data(as_text=True)
     assert "计划走访" in page
     page = client.get("/visits/?from=2021-13-01").get_data(as_text=True)

@@ -63,7 +63,9 @@ class VisitForm(VersionedForm):
     """Create or edit a visit with its organisations and team."""
 
     visit_date = DateField(_l("Date"), validators=[DataRequired()])
-    status = SelectField(_l("Status"), choices=VisitStatus.choices(), default=VisitStatus.DONE.value)
+    status = SelectField(
+        _l("Status"), choices=VisitStatus.choices(), default=VisitStatus.DONE.value
+    )
     purpose = StringField(
         _l("Purpose"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )

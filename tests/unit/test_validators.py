@@ -6,7 +6,9 @@ from needs_tracker.common.urls import is_safe_next
 from needs_tracker.common.validators import credit_code_check_char, credit_code_error
 
 
-@pytest.mark.parametrize("code", ["91350100M000100Y43", "91110000802100433B", " 91350100m000100y43 "])
+@pytest.mark.parametrize(
+    "code", ["91350100M000100Y43", "91110000802100433B", " 91350100m000100y43 "]
+)
 def test_valid_codes_pass(code):
     assert credit_code_error(code) is None
 
