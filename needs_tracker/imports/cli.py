@@ -45,7 +45,9 @@ def _centre(name: str | None) -> Centre | None:
 @click.command("import")
 @click.argument("kind", type=KIND_CHOICE)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--centre", "centre_name", help="Centre to import into (organisations, needs, visits).")
+@click.option(
+    "--centre", "centre_name", help="Centre to import into (organisations, needs, visits)."
+)
 @click.option("--sheet", default=None, help="Worksheet name (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check and summarise; write nothing.")
 @click.option(

@@ -82,7 +82,9 @@ def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
         stmt = _field_filter(stmt, args, expert_fields, "expert_id", Expert)
         if args.get("region", "").strip():
             stmt = stmt.where(Expert.region == args["region"].strip())
-        stmt = _search(stmt, args, [Expert.name, Expert.organisation, Expert.expertise, Expert.title])
+        stmt = _search(
+            stmt, args, [Expert.name, Expert.organisation, Expert.expertise, Expert.title]
+        )
         return stmt.order_by(Expert.name, Expert.id)
     if kind == "resources":
         stmt = select(Resource).options(selectinload(Resource.fields))
@@ -265,11 +267,54 @@ def template_bytes(kind: str, fmt: str) -> bytes:
     """An empty import template for kind, with one example row in the xlsx."""
     headers = [spec.label + ("*" if spec.required else "") for spec in KINDS[kind]]
     examples = {
-        "organisations": ["潍坊天恒检测科技有限公司", "", "天恒检测", "企业", "高新区", "检验检测", "小型", "", "", ""],
-        "experts": ["邢卫东", "山东大学", "教授", "超声相控阵无损检测", "智能检测", "", "", "山东省"],
-        "resources": ["智能制造学习工厂", "学习工厂", "同济大学", "面向工程师培训的学习工厂", "人才培养", ""],
-        "needs": ["潍坊天恒检测科技有限公司", "焊缝缺陷自动检测", "需要自动识别焊缝缺陷", "智能检测", "技术攻关", "一般", "20", "2021-03-26"],
-        "visits": ["2021-03-18", "潍坊天恒检测科技有限公司、盛瑞传动股份有限公司", "胡志强/秘书长助理/联合体、孙晓非//潍坊市科协", "需求征集", "", "已完成"],
+        "organisations": [
+            "潍坊天恒检测科技有限公司",
+            "",
+            "天恒检测",
+            "企业",
+            "高新区",
+            "检验检测",
+            "小型",
+            "",
+            "",
+            "",
+        ],
+        "experts": [
+            "邢卫东",
+            "山东大学",
+            "教授",
+            "超声相控阵无损检测",
+            "智能检测",
+            "",
+            "",
+            "山东省",
+        ],
+        "resources": [
+            "智能制造学习工厂",
+            "学习工厂",
+            "同济大学",
+            "面向工程师培训的学习工厂",
+            "人才培养",
+            "",
+        ],
+        "needs": [
+            "潍坊天恒检测科技有限公司",
+            "焊缝缺陷自动检测",
+            "需要自动识别焊缝缺陷",
+            "智能检测",
+            "技术攻关",
+            "一般",
+            "20",
+            "2021-03-26",
+        ],
+        "visits": [
+            "2021-03-18",
+            "潍坊天恒检测科技有限公司、盛瑞传动股份有限公司",
+            "胡志强/秘书长助理/联合体、孙晓非//潍坊市科协",
+            "需求征集",
+            "",
+            "已完成",
+        ],
     }
     rows = [examples[kind]] if fmt == "xlsx" else []
     return to_xlsx(headers, rows, kind) if fmt == "xlsx" else to_csv(headers, rows)

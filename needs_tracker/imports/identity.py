@@ -59,7 +59,7 @@ LEGAL_SUFFIXES = (
 _PUNCT = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _BRACKETS = re.compile(r"[（(][^）)]*[）)]")
 
-FUZZY_THRESHOLD = 88.0
+FUZZY_THRESHOLD = 85.0
 
 
 def clean_name(name: str) -> str:
@@ -92,11 +92,19 @@ def normalise_name(name: str) -> str:
     return text or clean_name(name)
 
 
+BLOCK_CAP = 1000
+
+
 def block_keys(key: str) -> tuple[str, ...]:
-    """Blocking keys: the first two and the last two characters of the normalised name."""
+    """Blocking keys of a normalised name: first two, last two, and first+last characters.
+
+    A look-alike (ratio above the threshold) almost always shares at least one of them.
+    Blocks that grow beyond BLOCK_CAP names carry no information (like stop words) and
+    are skipped, so one comparison never scans a large part of the index.
+    """
     if len(key) <= 2:
         return (f"w:{key}",)
-    return (f"p:{key[:2]}", f"s:{key[-2:]}")
+    return (f"p:{key[:2]}", f"s:{key[-2:]}", f"e:{key[0]}{key[-1]}")
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ class CompanyIndex:
         self.by_code: dict[str, Candidate] = {}
         self.by_name: dict[str, Candidate] = {}
         self.by_key: dict[str, list[Candidate]] = defaultdict(list)
-        self.blocks: dict[str, dict[str, list[Candidate]]] = defaultdict(dict)
+        self.blocks: dict[str, list[str]] = defaultdict(list)
         self.comparisons = 0
 
     def add(self, candidate: Candidate) -> None:
@@ -134,9 +142,10 @@ class CompanyIndex:
             self.by_code.setdefault(candidate.credit_code, candidate)
         self.by_name.setdefault(clean_name(candidate.name), candidate)
         key = normalise_name(candidate.name)
+        if key not in self.by_key:
+            for b in block_keys(key):
+                self.blocks[b].append(key)
         self.by_key[key].append(candidate)
-        for b in block_keys(key):
-            self.blocks[b].setdefault(key, []).append(candidate)
 
     def extend(self, candidates: Iterable[Candidate]) -> None:
         """Index many companies."""
@@ -161,20 +170,17 @@ class CompanyIndex:
         for c in self.by_key.get(key, ()):
             if c.ref != exclude:
                 hits[id(c)] = DuplicateHit(c, "normalised", 100.0)
-        choices: dict[str, list[Candidate]] = {}
         for b in block_keys(key):
-            choices.update(self.blocks.get(b, {}))
-        choices.pop(key, None)
-        if choices:
-            self.comparisons += len(choices)
+            block = self.blocks.get(b)
+            if not block or len(block) > BLOCK_CAP:
+                continue
+            self.comparisons += len(block)
             for other_key, score, _ in process.extract(
-                key,
-                list(choices),
-                scorer=fuzz.ratio,
-                score_cutoff=self.threshold,
-                limit=limit,
+                key, block, scorer=fuzz.ratio, score_cutoff=self.threshold, limit=limit + 1
             ):
-                for c in choices[other_key]:
+                if other_key == key:
+                    continue
+                for c in self.by_key[other_key]:
                     if c.ref != exclude and id(c) not in hits:
                         hits[id(c)] = DuplicateHit(c, "fuzzy", round(score, 1))
         return sorted(hits.values(), key=lambda h: -h.score)[:limit]

@@ -249,9 +249,8 @@ class Limits:
 def sniff_type(filename: str, data: bytes) -> str:
     """'xlsx' or 'csv'; FileError('wrong_type') for anything else."""
     name = (filename or "").lower()
-    if data[:4] == b"PK\x03\x04":
-        if name.endswith((".xlsx", ".xlsm")) or not name.endswith(".csv"):
-            return "xlsx"
+    if data[:4] == b"PK\x03\x04" and not name.endswith(".csv"):
+        return "xlsx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # legacy .xls (OLE2)
         raise FileError("wrong_type", filename=filename)
     if name.endswith((".csv", ".txt")):

@@ -91,34 +91,42 @@ class ImportError_(ValueError):  # noqa: N801 - avoid shadowing the builtin Impo
 
 def problem_message(p: Problem) -> str:
     """Translate a cell problem, e.g. 第 12 行「统一社会信用代码」校验位错误."""
-    args = {"row": p.row, "column": p.column, **p.params}
+    args = {"row": p.row, "column": p.column, "value": "", **p.params}
     texts = {
-        "required": _("Row %(row)s, “%(column)s”: a value is required", **args),
-        "credit_check": _("Row %(row)s, “%(column)s”: the check digit is wrong", **args),
-        "credit_length": _("Row %(row)s, “%(column)s”: a credit code has 18 characters", **args),
-        "credit_chars": _(
+        "required": lambda: _("Row %(row)s, “%(column)s”: a value is required", **args),
+        "credit_check": lambda: _("Row %(row)s, “%(column)s”: the check digit is wrong", **args),
+        "credit_length": lambda: _(
+            "Row %(row)s, “%(column)s”: a credit code has 18 characters", **args
+        ),
+        "credit_chars": lambda: _(
             "Row %(row)s, “%(column)s”: characters not allowed in a credit code", **args
         ),
-        "bad_date": _("Row %(row)s, “%(column)s”: not a date (%(value)s)", **args),
-        "bad_number": _("Row %(row)s, “%(column)s”: not a valid amount (%(value)s)", **args),
-        "bad_choice": _("Row %(row)s, “%(column)s”: not one of the allowed values (%(value)s)", **args),
-        "too_long": _("Row %(row)s, “%(column)s”: the text is too long", **args),
-        "formula_no_value": _(
+        "bad_date": lambda: _("Row %(row)s, “%(column)s”: not a date (%(value)s)", **args),
+        "bad_number": lambda: _(
+            "Row %(row)s, “%(column)s”: not a valid amount (%(value)s)", **args
+        ),
+        "bad_choice": lambda: _(
+            "Row %(row)s, “%(column)s”: not one of the allowed values (%(value)s)", **args
+        ),
+        "too_long": lambda: _("Row %(row)s, “%(column)s”: the text is too long", **args),
+        "formula_no_value": lambda: _(
             "Row %(row)s, “%(column)s”: a formula without a computed value; open and save the file in Excel first",
             **args,
         ),
-        "unknown_company": _(
+        "unknown_company": lambda: _(
             "Row %(row)s, “%(column)s”: no organisation named “%(value)s” in this centre", **args
         ),
-        "unknown_field": _(
+        "unknown_field": lambda: _(
             "Row %(row)s, “%(column)s”: unknown technical field “%(value)s”", **args
         ),
-        "bad_team": _(
+        "bad_team": lambda: _(
             "Row %(row)s, “%(column)s”: write team members as name/title/organisation (%(value)s)",
             **args,
         ),
     }
-    return texts.get(p.code) or _("Row %(row)s, “%(column)s”: invalid value", **args)
+    if p.code in texts:
+        return texts[p.code]()
+    return _("Row %(row)s, “%(column)s”: invalid value", **args)
 
 
 def file_error_message(exc: FileError) -> str:
@@ -231,7 +239,9 @@ def _rows_from(parsed: ParsedFile) -> list[RowPlan]:
     plans = []
     for row in parsed.rows:
         errors = bad.get(row.number, [])
-        plans.append(RowPlan(row.number, "error" if errors else "create", row.values, errors=errors))
+        plans.append(
+            RowPlan(row.number, "error" if errors else "create", row.values, errors=errors)
+        )
     return plans
 
 
@@ -397,8 +407,9 @@ def _plan_pool(rows, headers, model, key_fields, names, label_field) -> None:
         seen[key] = r.number
         if key in existing:
             r.action, r.target_id = "update", existing[key]
-    targets = _load(model, [r.target_id for r in rows if r.action == "update"],
-                    selectinload(model.fields))
+    targets = _load(
+        model, [r.target_id for r in rows if r.action == "update"], selectinload(model.fields)
+    )
     for r in rows:
         if r.action == "update":
             obj = targets[r.target_id]
@@ -430,12 +441,14 @@ class _OrgResolver:
         stmt = select(Organisation.id, Organisation.name, Organisation.short_name).where(
             Organisation.centre_id == centre_id
         )
+        shorts = []
         for oid, name, short in db.session.execute(stmt):
             self.by_name.setdefault(clean_name(name), oid)
             by_key.setdefault(normalise_name(name), set()).add(oid)
-        for oid, _name, short in db.session.execute(stmt):
             if short:
-                self.by_name.setdefault(clean_name(short), oid)
+                shorts.append((clean_name(short), oid))
+        for short, oid in shorts:
+            self.by_name.setdefault(short, oid)
         self.by_key = {k: next(iter(v)) for k, v in by_key.items() if len(v) == 1}
 
     def find(self, name: str) -> int | None:
@@ -484,8 +497,9 @@ def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
         seen[key] = r.number
         if key in existing:
             r.action, r.target_id = "update", existing[key]
-    targets = _load(Need, [r.target_id for r in rows if r.action == "update"],
-                    selectinload(Need.fields))
+    targets = _load(
+        Need, [r.target_id for r in rows if r.action == "update"], selectinload(Need.fields)
+    )
     for r in rows:
         if r.action == "update":
             obj = targets[r.target_id]
@@ -501,7 +515,9 @@ def parse_team(entries: list[str]) -> list[dict[str, str]] | None:
         if len(parts) > 3 or not parts[0]:
             return None
         parts += [""] * (3 - len(parts))
-        team.append({"name": parts[0][:60], "title": parts[1][:120], "organisation_name": parts[2][:200]})
+        team.append(
+            {"name": parts[0][:60], "title": parts[1][:120], "organisation_name": parts[2][:200]}
+        )
     return team
 
 
@@ -524,7 +540,9 @@ def _plan_visits(rows, headers, centre_id, create_duplicates) -> None:
             if oid is None:
                 r.errors.append(
                     problem_message(
-                        Problem("unknown_company", r.number, headers["organisations"], {"value": name})
+                        Problem(
+                            "unknown_company", r.number, headers["organisations"], {"value": name}
+                        )
                     )
                 )
             else:
@@ -534,7 +552,12 @@ def _plan_visits(rows, headers, centre_id, create_duplicates) -> None:
         if team is None:
             r.errors.append(
                 problem_message(
-                    Problem("bad_team", r.number, headers.get("team"), {"value": "、".join(r.values["team"])[:40]})
+                    Problem(
+                        "bad_team",
+                        r.number,
+                        headers.get("team"),
+                        {"value": "、".join(r.values["team"])[:40]},
+                    )
                 )
             )
         r.values["team_members"] = team or []
@@ -710,7 +733,11 @@ def _build(entity, r: RowPlan, centre_id, actor, fields):
             status="collected",
             created_by_id=actor_id,
         )
-        obj.history = [NeedStatusChange(from_status=None, to_status="collected", changed_by_id=actor_id, note="import")]
+        obj.history = [
+            NeedStatusChange(
+                from_status=None, to_status="collected", changed_by_id=actor_id, note="import"
+            )
+        ]
     else:
         obj = Visit(
             centre_id=centre_id,
@@ -737,7 +764,9 @@ def _update(entity, r: RowPlan, obj, fields) -> None:
     }[entity]
     _apply_values(r, obj, names, fields)
     if entity == "visit" and "team" in r.changes:
-        obj.team = [VisitTeamMember(position=i, **m) for i, m in enumerate(r.values["team_members"])]
+        obj.team = [
+            VisitTeamMember(position=i, **m) for i, m in enumerate(r.values["team_members"])
+        ]
 
 
 # ---------------------------------------------------------------- undo
@@ -765,9 +794,13 @@ def undo_problems(batch: ImportBatch) -> list[str]:
         for rec in recs:
             obj = objs.get(rec.entity_id)
             if obj is None or getattr(obj, "deleted_at", None) is not None:
-                problems.append(_("Row %(row)s: the record was deleted since the import.", row=rec.row_number))
+                problems.append(
+                    _("Row %(row)s: the record was deleted since the import.", row=rec.row_number)
+                )
             elif obj.version != rec.version_after:
-                problems.append(_("Row %(row)s: the record was changed since the import.", row=rec.row_number))
+                problems.append(
+                    _("Row %(row)s: the record was changed since the import.", row=rec.row_number)
+                )
         created = [r.entity_id for r in recs if r.action == "create"]
         problems += _dependents(entity, created)
     return problems
@@ -780,23 +813,33 @@ def _dependents(entity: str, ids: list[int]) -> list[str]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         if entity == "organisation":
-            n = db.session.scalars(select(Need.id).where(Need.organisation_id.in_(chunk)).limit(1)).first()
+            n = db.session.scalars(
+                select(Need.id).where(Need.organisation_id.in_(chunk)).limit(1)
+            ).first()
             v = db.session.scalars(
-                select(Visit.id).join(Visit.organisations).where(Organisation.id.in_(chunk)).limit(1)
+                select(Visit.id)
+                .join(Visit.organisations)
+                .where(Organisation.id.in_(chunk))
+                .limit(1)
             ).first()
             if n or v:
                 out.append(_("Needs or visits now refer to organisations this import created."))
         elif entity in ("need", "expert", "resource"):
-            col = {"need": Match.need_id, "expert": Match.expert_id, "resource": Match.resource_id}[entity]
+            col = {"need": Match.need_id, "expert": Match.expert_id, "resource": Match.resource_id}[
+                entity
+            ]
             if db.session.scalars(select(Match.id).where(col.in_(chunk)).limit(1)).first():
                 out.append(_("Matches now refer to records this import created."))
             if entity != "need":
                 dcol = DockingEvent.expert_id if entity == "expert" else DockingEvent.resource_id
-                if db.session.scalars(select(DockingEvent.id).where(dcol.in_(chunk)).limit(1)).first():
+                if db.session.scalars(
+                    select(DockingEvent.id).where(dcol.in_(chunk)).limit(1)
+                ).first():
                     out.append(_("Docking meetings now refer to records this import created."))
-        elif entity == "visit" and db.session.scalars(
-            select(Need.id).where(Need.visit_id.in_(chunk)).limit(1)
-        ).first():
+        elif (
+            entity == "visit"
+            and db.session.scalars(select(Need.id).where(Need.visit_id.in_(chunk)).limit(1)).first()
+        ):
             out.append(_("Needs now refer to visits this import created."))
     return out
 
@@ -857,7 +900,9 @@ def find_duplicates(
         return [Duplicate(orgs[i], r, s) for i, r, s in hits if i in orgs]
 
 
-def duplicate_pairs(centre_id: int, limit: int = 200) -> list[tuple[Organisation, Organisation, float]]:
+def duplicate_pairs(
+    centre_id: int, limit: int = 200
+) -> list[tuple[Organisation, Organisation, float]]:
     """Possible duplicate pairs among a centre's organisations (blocked, not all pairs)."""
     with centre_scope(centre_id):
         index = CompanyIndex()
@@ -900,7 +945,9 @@ def merge_organisations(
             value = values[key]
             setattr(survivor, key, value if (value or key != "notes") else "")
     needs = db.session.scalars(
-        select(Need).where(Need.organisation_id == merged.id).execution_options(include_deleted=True)
+        select(Need)
+        .where(Need.organisation_id == merged.id)
+        .execution_options(include_deleted=True)
     ).all()
     for need in needs:
         need.organisation_id = survivor.id

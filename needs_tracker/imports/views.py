@@ -114,9 +114,7 @@ def _deserialise(payload: dict) -> ParsedFile:
 
 
 def _purge_old_uploads() -> None:
-    db.session.execute(
-        delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_TTL)
-    )
+    db.session.execute(delete(ImportUpload).where(ImportUpload.created_at < utcnow() - UPLOAD_TTL))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -255,7 +253,9 @@ def confirm(token: str):
 def _batch_or_404(id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, id)
     scope = get_scope(db.session)
-    if batch is None or (batch.centre_id is not None and scope and not scope.can_read(batch.centre_id)):
+    if batch is None or (
+        batch.centre_id is not None and scope and not scope.can_read(batch.centre_id)
+    ):
         abort(404)
     return batch
 
@@ -394,7 +394,11 @@ def merge():
         else:
             db.session.commit()
             flash(
-                _("Merged %(merged)s into %(survivor)s.", merged=merged.name, survivor=survivor.name),
+                _(
+                    "Merged %(merged)s into %(survivor)s.",
+                    merged=merged.name,
+                    survivor=survivor.name,
+                ),
                 "success",
             )
             return redirect(url_for(".duplicates", centre=record.centre_id))

@@ -43,4 +43,12 @@ def credit_code(n: int) -> str:
 @pytest.fixture
 def files():
     """Access to the helpers from tests."""
-    return type("Files", (), {"xlsx": staticmethod(xlsx_bytes), "csv": staticmethod(csv_bytes), "code": staticmethod(credit_code)})
+    return type(
+        "Files",
+        (),
+        {
+            "xlsx": staticmethod(xlsx_bytes),
+            "csv": staticmethod(csv_bytes),
+            "code": staticmethod(credit_code),
+        },
+    )
