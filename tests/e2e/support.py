@@ -1,0 +1,295 @@
+"""Helpers for the browser tests: one Browse per browser context, with its guards."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+AXE_JS = ROOT / "tools" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "E2e-demo-pass-2026"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+LOOPBACK_HOSTS = {"localhost", "::1", "[::1]"}
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+# Every visible form control must have a non-empty accessible label.
+UNLABELLED_JS = """
+() => {
+  const named = (el) => {
+    if (el.labels && Array.from(el.labels).some((l) => l.textContent.trim())) return true;
+    if ((el.getAttribute("aria-label") || "").trim()) return true;
+    const ids = (el.getAttribute("aria-labelledby") || "").split(/\\s+/).filter(Boolean);
+    return ids.some((id) => {
+      const ref = document.getElementById(id);
+      return ref && ref.textContent.trim();
+    });
+  };
+  const skip = new Set(["hidden", "submit", "button", "reset", "image"]);
+  return Array.from(document.querySelectorAll("input, select, textarea"))
+    .filter((el) => !skip.has((el.getAttribute("type") || "").toLowerCase()))
+    .filter((el) => !named(el))
+    .map((el) => el.outerHTML.slice(0, 160));
+}
+"""
+
+# Fields marked invalid whose error is not tied to them or not announced (role=alert / live).
+UNANNOUNCED_ERRORS_JS = """
+() => {
+  const announced = (el) => {
+    for (let n = el; n; n = n.parentElement) {
+      const role = n.getAttribute && n.getAttribute("role");
+      const live = n.getAttribute && n.getAttribute("aria-live");
+      if (role === "alert" || role === "status" || (live && live !== "off")) return true;
+    }
+    return false;
+  };
+  const bad = [];
+  const invalid = Array.from(document.querySelectorAll('[aria-invalid="true"]'));
+  for (const el of invalid) {
+    const ids = (el.getAttribute("aria-describedby") || "").split(/\\s+/).filter(Boolean);
+    const errs = ids.map((id) => document.getElementById(id)).filter((e) => e && e.textContent.trim());
+    if (!errs.length || !errs.some(announced)) bad.push(el.name || el.id);
+  }
+  return {invalid: invalid.length, bad};
+}
+"""
+
+
+@dataclass
+class LiveServer:
+    """The running app."""
+
+    url: str
+    instance: Path
+    env: dict[str, str]
+    log: Path
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:80] or "page"
+
+
+def is_loopback(url: str) -> bool:
+    """True for data:/blob: URLs and for hosts on the loopback range."""
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    host = (parts.hostname or "").lower()
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+@dataclass
+class Browse:
+    """A browser context and its page, with the guards every visited page must pass."""
+
+    context: Any
+    page: Any
+    server: LiveServer
+    shots: Path
+    label: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    allowed_http_errors: set[tuple[int, str]] = field(default_factory=set)
+    download_urls: set[str] = field(default_factory=set)
+    navigations: int = 0
+    checked_navigations: int = 0
+    unchecked: list[str] = field(default_factory=list)
+    shot_count: int = 0
+    axe_pages: list[str] = field(default_factory=list)
+    a11y: list[str] = field(default_factory=list)
+
+    # --- setup -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, browser, server: LiveServer, test_name: str, label: str, phone: bool) -> Browse:
+        """A new context (fresh cookies), as a phone (390x844, touch) or a desktop."""
+        context = browser.new_context(
+            base_url=server.url,
+            viewport=PHONE if phone else DESKTOP,
+            is_mobile=phone,
+            has_touch=phone,
+            device_scale_factor=2 if phone else 1,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            accept_downloads=True,
+        )
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        shots = ARTIFACTS / _slug(test_name)
+        shots.mkdir(parents=True, exist_ok=True)
+        b = cls(context=context, page=page, server=server, shots=shots, label=_slug(label))
+        context.route("**/*", b._route)
+        page.on("console", b._on_console)
+        page.on("pageerror", lambda exc: b.console_errors.append(f"page error: {exc}"))
+        page.on("requestfailed", b._on_failed)
+        page.on("response", b._on_response)
+        page.on("framenavigated", b._on_navigated)
+        return b
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if is_loopback(url):
+            route.continue_()
+        else:
+            self.outside_requests.append(url)
+            route.abort("blockedbyclient")
+
+    def _on_console(self, msg) -> None:
+        if msg.type == "error":
+            loc = msg.location or {}
+            if msg.text.startswith("Failed to load resource") and any(
+                urlsplit(loc.get("url", "")).path == path for _, path in self.allowed_http_errors
+            ):
+                return  # Chromium logs the error status that the test asked for
+            self.console_errors.append(f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})")
+
+    def _on_failed(self, request) -> None:
+        if request.url in self.download_urls:
+            return  # a download ends its navigation request with ERR_ABORTED
+        self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            path = urlsplit(response.url).path
+            if (response.status, path) not in self.allowed_http_errors:
+                self.http_errors.append(f"{response.status} {response.request.method} {response.url}")
+
+    def _on_navigated(self, frame) -> None:
+        if frame == self.page.main_frame:
+            self.navigations += 1
+            self.unchecked.append(frame.url)
+
+    # --- guards ------------------------------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Everything the guards caught so far, with the context's label."""
+        out = []
+        out += [f"[{self.label}] console error: {m}" for m in self.console_errors]
+        out += [f"[{self.label}] failed request: {m}" for m in self.failed_requests]
+        out += [f"[{self.label}] request leaving loopback: {m}" for m in self.outside_requests]
+        out += [f"[{self.label}] HTTP error: {m}" for m in self.http_errors]
+        return out
+
+    def allow_http_error(self, status: int, path: str) -> None:
+        """A test that provokes an error status on purpose says so first."""
+        self.allowed_http_errors.add((status, path))
+
+    def check(self, name: str, axe: bool = True) -> dict[str, Any]:
+        """Check the page now shown: guards, labels, axe-core, screenshot. Returns axe's result."""
+        page = self.page
+        page.wait_for_load_state("load")
+        self.shot_count += 1
+        page.screenshot(
+            path=str(self.shots / f"{self.label}-{self.shot_count:02d}-{_slug(name)}.png"),
+            full_page=True,
+        )
+        # Accessibility findings are collected, not raised, so that a flow runs to its end
+        # and the test then fails listing every finding of every page.
+        unlabelled = page.evaluate(UNLABELLED_JS)
+        if unlabelled:
+            self.a11y.append(f"[{self.label}] form fields without a label on {page.url}: {unlabelled}")
+        result: dict[str, Any] = {}
+        if axe:
+            result = self.axe()
+            blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
+            if blocking:
+                self.a11y.append(f"[{self.label}] axe-core on {page.url}:\n" + _describe(blocking))
+            self.axe_pages.append(page.url)
+        problems = self.problems()
+        assert not problems, "\n".join(problems)
+        self.checked_navigations = self.navigations
+        self.unchecked.clear()
+        return result
+
+    def axe(self) -> dict[str, Any]:
+        """Run axe-core (loaded from tools/e2e/node_modules) on the current page."""
+        page = self.page
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            # Evaluated through the DevTools protocol, so the app's CSP (script-src 'self')
+            # stays strict for the app's own scripts.
+            page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+        return page.evaluate(
+            """async () => {
+                const r = await axe.run(document, {resultTypes: ["violations"]});
+                return {violations: r.violations.map(v => ({
+                    id: v.id, impact: v.impact, help: v.help, tags: v.tags,
+                    nodes: v.nodes.map(n => ({target: n.target, html: n.html.slice(0, 200),
+                                              summary: n.failureSummary}))}))};
+            }"""
+        )
+
+    def errors_announced(self) -> dict[str, Any]:
+        """How many fields are marked invalid, and which of them have no announced error."""
+        return self.page.evaluate(UNANNOUNCED_ERRORS_JS)
+
+    def close(self) -> list[str]:
+        """Close the context; return guard findings and navigations no one checked."""
+        problems = self.problems() + self.a11y
+        if self.navigations > self.checked_navigations and self.unchecked:
+            problems.append(f"[{self.label}] pages visited but not checked: {self.unchecked}")
+        self.context.close()
+        return problems
+
+    # --- navigation helpers ------------------------------------------------------------------
+    def goto(self, path: str, name: str | None = None) -> Any:
+        """Open path and check the page."""
+        response = self.page.goto(path)
+        self.check(name or path)
+        return response
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        """Log in through the form and check both pages."""
+        self.goto("/login", "login")
+        self.page.get_by_label(re.compile("用户名|Username")).fill(username)
+        self.page.get_by_label(re.compile("密码|Password")).fill(password)
+        with self.page.expect_navigation():
+            self.page.locator("main form button[type=submit]").click()
+        self.check("home")
+
+    def submit(self, locator, name: str) -> None:
+        """Click a submit button, wait for the next page and check it."""
+        with self.page.expect_navigation():
+            locator.click()
+        self.check(name)
+
+    def tab_to(self, selector: str, max_presses: int = 80) -> None:
+        """Press Tab until the focused element matches selector (keyboard-only navigation)."""
+        for _ in range(max_presses):
+            self.page.keyboard.press("Tab")
+            if self.page.evaluate(
+                "(s) => !!document.activeElement && document.activeElement.matches(s)", selector
+            ):
+                return
+        raise AssertionError(f"{selector} not reached with Tab in {max_presses} presses")
+
+    def focused(self) -> str:
+        """A short description of the focused element."""
+        return self.page.evaluate(
+            "() => { const e = document.activeElement; return e ? (e.name || e.id || e.tagName) : ''; }"
+        )
+
+
+def _describe(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for n in v["nodes"][:5]:
+            lines.append(f"    {json.dumps(n['target'], ensure_ascii=False)} {n['html']}")
+    return "\n".join(lines)
