@@ -159,7 +159,9 @@ class Browse:
                 urlsplit(loc.get("url", "")).path == path for _, path in self.allowed_http_errors
             ):
                 return  # Chromium logs the error status that the test asked for
-            self.console_errors.append(f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})")
+            self.console_errors.append(
+                f"{msg.text} ({loc.get('url', '')}:{loc.get('lineNumber', '')})"
+            )
 
     def _on_failed(self, request) -> None:
         if request.url in self.download_urls:
@@ -170,7 +172,9 @@ class Browse:
         if response.status >= 400:
             path = urlsplit(response.url).path
             if (response.status, path) not in self.allowed_http_errors:
-                self.http_errors.append(f"{response.status} {response.request.method} {response.url}")
+                self.http_errors.append(
+                    f"{response.status} {response.request.method} {response.url}"
+                )
 
     def _on_navigated(self, frame) -> None:
         if frame == self.page.main_frame:
@@ -204,7 +208,9 @@ class Browse:
         # and the test then fails listing every finding of every page.
         unlabelled = page.evaluate(UNLABELLED_JS)
         if unlabelled:
-            self.a11y.append(f"[{self.label}] form fields without a label on {page.url}: {unlabelled}")
+            self.a11y.append(
+                f"[{self.label}] form fields without a label on {page.url}: {unlabelled}"
+            )
         result: dict[str, Any] = {}
         if axe:
             result = self.axe()

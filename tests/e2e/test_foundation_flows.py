@@ -41,11 +41,15 @@ def test_member_records_visit_with_team_and_needs_on_phone(member):
 
     page.locator("#needs-0-organisation").select_option(label="山东华特磁电科技股份有限公司")
     page.locator("#needs-0-title").fill("磁选设备在线状态监测")
-    page.locator("#needs-0-description").fill("希望对接高校团队，建立磁选机振动与温度的在线监测与预警。")
+    page.locator("#needs-0-description").fill(
+        "希望对接高校团队，建立磁选机振动与温度的在线监测与预警。"
+    )
     page.locator("#needs-0-field_ids").select_option(label="智能检测")
     page.locator("#needs-1-organisation").select_option(label="潍坊新锐智能装备有限公司")
     page.locator("#needs-1-title").fill("装配线工业互联网改造")
-    page.locator("#needs-1-description").fill("装配线数据采集与排产优化，需要工业互联网平台与人才培训。")
+    page.locator("#needs-1-description").fill(
+        "装配线数据采集与排产优化，需要工业互联网平台与人才培训。"
+    )
     page.locator("#summary").fill("走访两家企业，收集需求两项。")
     page.screenshot(path=str(b.shots / f"{b.label}-filled-visit-form.png"), full_page=True)
 
@@ -54,13 +58,16 @@ def test_member_records_visit_with_team_and_needs_on_phone(member):
     body = page.locator("main").inner_text()
     for name, title, org in team:
         assert f"{org} {title} {name}" in body
-    assert "华特磁电" in body and "潍坊新锐智能装备有限公司" in body
-    assert "磁选设备在线状态监测" in body and "装配线工业互联网改造" in body
+    assert "华特磁电" in body
+    assert "潍坊新锐智能装备有限公司" in body
+    assert "磁选设备在线状态监测" in body
+    assert "装配线工业互联网改造" in body
 
     b.goto("/visits/?q=E2E", "visits list after save")
     row = page.locator("tbody tr", has_text="E2E 手机走访")
     assert row.count() == 1
-    assert "华特磁电" in row.inner_text() and "潍坊新锐智能装备有限公司" in row.inner_text()
+    assert "华特磁电" in row.inner_text()
+    assert "潍坊新锐智能装备有限公司" in row.inner_text()
     # Nothing on the phone page is wider than the screen.
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     assert overflow <= 390, f"page is {overflow}px wide on a 390px screen"
@@ -85,7 +92,8 @@ def test_admin_creates_user_who_sees_only_that_centre(admin, browse):
     user.goto("/organisations/", "organisations of the second centre")
     orgs = user.page.locator("main").inner_text()
     assert "青岛海纳光电有限公司" in orgs
-    assert "华特磁电" not in orgs and "潍柴" not in orgs
+    assert "华特磁电" not in orgs
+    assert "潍柴" not in orgs
     user.goto("/visits/", "no visits of the demo centre")
     assert "没有找到记录" in user.page.locator("tbody").inner_text()
     user.goto("/needs/", "no needs of the demo centre")
@@ -183,7 +191,8 @@ def test_keyboard_only_login_and_visit_entry(browse):
         kb.press("Enter")  # implicit submission from a text field
     b.check("visit saved")
     main = page.locator("main").inner_text()
-    assert "键盘录入的需求" in main and "孙晓非" in main
+    assert "键盘录入的需求" in main
+    assert "孙晓非" in main
     assert re.search(r"/visits/\d+$", page.url)
 
 
@@ -194,7 +203,8 @@ def test_errors_are_announced(browse):
     b.goto("/login", "login")
     b.submit(page.locator("main form button[type=submit]"), "empty login")
     state = b.errors_announced()
-    assert state["invalid"] >= 2 and state["bad"] == [], state
+    assert state["invalid"] >= 2, state
+    assert state["bad"] == [], state
 
     page.locator("#username").fill("demo_member")
     page.locator("#password").fill("not the password")
@@ -207,5 +217,6 @@ def test_errors_are_announced(browse):
     page.locator("#needs-0-description").fill("有描述没有标题")
     b.submit(page.get_by_role("button", name="保存走访"), "visit form with errors")
     state = b.errors_announced()
-    assert state["invalid"] >= 1 and state["bad"] == [], state
+    assert state["invalid"] >= 1, state
+    assert state["bad"] == [], state
     assert page.get_by_role("alert").first.is_visible()
