@@ -8,7 +8,8 @@ from needs_tracker.imports.identity import Candidate, CompanyIndex, normalise_na
 def test_normalised_name_strips_region_and_legal_form():
     assert normalise_name("潍柴动力股份有限公司") == normalise_name("潍坊潍柴动力有限公司")
     assert normalise_name("山东省潍坊市盛瑞传动股份有限公司") == "盛瑞传动"
-    assert normalise_name("ＡＢＣ 科技（潍坊）有限公司") == "abc科技"
+    assert normalise_name("ＡＢＣ 精工（潍坊）有限公司") == "abc精工"
+    assert normalise_name("潍坊天恒检测科技有限公司") == normalise_name("天恒检测有限公司")
     assert normalise_name("潍坊学院") == "潍坊学院"
 
 
@@ -27,8 +28,10 @@ def test_similar_flags_normalised_and_fuzzy_matches():
     index.add(Candidate(2, "潍坊华特磁电设备有限公司"))
     hits = index.similar("潍坊潍柴动力有限公司")
     assert [(h.candidate.ref, h.reason) for h in hits] == [(1, "normalised")]
-    fuzzy = index.similar("华特磁电设备科技有限公司")
-    assert fuzzy and fuzzy[0].candidate.ref == 2 and fuzzy[0].reason == "fuzzy"
+    fuzzy = index.similar("华特磁电设备制造有限公司")
+    assert fuzzy
+    assert fuzzy[0].candidate.ref == 2
+    assert fuzzy[0].reason == "fuzzy"
     assert index.similar("青岛啤酒股份有限公司") == []
 
 
