@@ -24,6 +24,10 @@ TARGETS = [
 ]
 
 
+EXTRA = os.environ.get("SQLMAP_EXTRA", "").split()
+ONLY = os.environ.get("SQLMAP_ONLY")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,7 +78,7 @@ def main() -> int:
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         assert "session=" in cookie, "login failed"
         failures = []
-        for target in TARGETS:
+        for target in [t for t in TARGETS if not ONLY or t.startswith(ONLY)]:
             resp = opener.open(base + target)
             if resp.status != 200 or "/login" in resp.url:
                 raise SystemExit(f"not logged in for {target}")
