@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +88,123 @@ class LiveServer:
     instance: Path
     env: dict[str, str]
     log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _bin(name: str) -> str:
+    """A console script of the interpreter running the tests (the project's .venv)."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    return str(ROOT / ".venv" / "bin" / name)
+
+
+SCHEMA = """
+from needs_tracker import create_app
+from needs_tracker.extensions import db
+app = create_app()
+with app.app_context():
+    db.create_all()
+"""
+
+# A second centre with an organisation of its own: the admin flow puts a new user there and
+# checks that the user sees that centre's data and none of the demo centre's.
+SECOND_CENTRE = """
+from needs_tracker import create_app
+from needs_tracker.centres.services import create_centre
+from needs_tracker.common.scoping import Scope, set_scope
+from needs_tracker.extensions import db
+from needs_tracker.organisations.services import create_organisation
+app = create_app()
+with app.app_context():
+    set_scope(db.session, Scope.system())
+    centre = create_centre("青岛服务中心", "青岛市", ["青岛市科协"])
+    create_organisation({"name": "青岛海纳光电有限公司", "district": "崂山区"}, centre.id, None)
+    db.session.commit()
+"""
+
+
+def _run(args: list[str], env: dict[str, str], log: Path) -> None:
+    with log.open("a") as fh:
+        fh.write(f"$ {' '.join(args)}\n")
+        fh.flush()
+        subprocess.run(args, env=env, cwd=ROOT, check=True, stdout=fh, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
+    """gunicorn serving the app on 127.0.0.1:<free port> with a fresh SQLite database in instance.
+
+    The schema comes from the models (db.create_all), then `flask demo seed --password`, then
+    a second centre. Stops the server on exit.
+    """
+    log = instance / "server.log"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"TEST_DATABASE_URL", "DATABASE_URL", "SECRET_KEY", "REDIS_URL"}
+    }
+    env.update(
+        NEEDS_TRACKER_INSTANCE=str(instance),
+        NEEDS_TRACKER_CONFIG="development",
+        DATABASE_URL=f"sqlite:///{instance / 'e2e.db'}",
+        # Several roles log in from 127.0.0.1 within a minute; the throttle has its own tests.
+        LOGIN_RATE_LIMIT="1000 per minute",
+        RATELIMIT_STORAGE_URI="memory://",
+        PYTHONUNBUFFERED="1",
+    )
+    python = _bin("python")
+    _run([python, "-m", "needs_tracker.i18n", "compile"], env, log)
+    _run([python, "-c", SCHEMA], env, log)
+    _run([_bin("flask"), "--app", "wsgi", "demo", "seed", "--password", PASSWORD], env, log)
+    _run([python, "-c", SECOND_CENTRE], env, log)
+    port = _free_port()
+    with log.open("a") as out:
+        proc = subprocess.Popen(
+            [
+                _bin("gunicorn"),
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--access-logfile",
+                "-",
+                "wsgi:app",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/login", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"gunicorn did not start; see {log}:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    try:
+        yield LiveServer(url=url, instance=instance, env=env, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _slug(text: str) -> str:
