@@ -7,7 +7,19 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Numeric, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.choices import LabelledEnum
@@ -155,3 +167,40 @@ class MatchTransition(db.Model):
 
     def __repr__(self) -> str:
         return f"<MatchTransition {self.match_id} {self.from_status}->{self.to_status}>"
+
+
+class MatchDismissal(CentreOwnedMixin, TimestampMixin, db.Model):
+    """A candidate that a coordinator marked "not relevant" for a need: never suggested again."""
+
+    __tablename__ = "match_dismissals"
+    __table_args__ = (
+        UniqueConstraint("need_id", "expert_id", "resource_id", name="uq_match_dismissal"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("experts.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), index=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def __repr__(self) -> str:
+        return f"<MatchDismissal need={self.need_id} e={self.expert_id} r={self.resource_id}>"
+
+
+class MatchIndexState(db.Model):
+    """Version stamps of the suggestion index, shared by every worker process.
+
+    pool_version changes when experts, resources or fields change (the text index is rebuilt);
+    signal_version changes when a match is resolved or declined (only the per-candidate
+    signals are reloaded). One row, id 1.
+    """
+
+    __tablename__ = "match_index_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    signal_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<MatchIndexState pool={self.pool_version} signals={self.signal_version}>"

@@ -1,0 +1,87 @@
+"""`flask match suggest NEED` and `flask match evaluate GOLD.csv` (a stable contract)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.scoping import Scope, set_scope
+from needs_tracker.extensions import db
+from needs_tracker.matching import services
+from needs_tracker.matching.engine import evaluate_rankings
+from needs_tracker.needs.models import Need
+
+match_cli = AppGroup("match", help="Suggest experts and resources for needs; evaluate.")
+
+
+def _find_need(ref: str) -> Need | None:
+    stmt = select(Need).options(selectinload(Need.fields), selectinload(Need.organisation))
+    if ref.isdigit():
+        need = db.session.scalar(stmt.where(Need.id == int(ref)))
+        if need is not None:
+            return need
+    return db.session.scalar(stmt.where(Need.title == ref).order_by(Need.id))
+
+
+@match_cli.command("suggest")
+@click.argument("need")
+@click.option("--top", "top", default=10, show_default=True, type=click.IntRange(1, 200))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def suggest_command(need: str, top: int, as_json: bool) -> None:
+    """Rank experts and resources for NEED (an id or an exact title)."""
+    set_scope(db.session, Scope.system())
+    found = _find_need(need)
+    if found is None:
+        raise click.ClickException(f"No need with id or title {need!r}.")
+    suggestions = services.suggest_for_need(found, top=top)
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in suggestions], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{found.id} {found.title}")
+    for s in suggestions:
+        click.echo(
+            f"{s.rank:>3}  {s.score:.3f}  {s.kind:<8} {s.id:>5}  {s.name}（{s.organisation}）"
+            f"  {s.reason_text}"
+        )
+
+
+@match_cli.command("evaluate")
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 100))
+def evaluate_command(gold: Path, k: int) -> None:
+    """precision@k, recall@k and MRR against GOLD.csv (columns need_title, expert_name)."""
+    set_scope(db.session, Scope.system())
+    wanted: dict[str, set[str]] = defaultdict(set)
+    with gold.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"need_title", "expert_name"} <= set(reader.fieldnames):
+            raise click.ClickException("GOLD.csv needs the columns need_title, expert_name.")
+        for row in reader:
+            if row["need_title"].strip() and row["expert_name"].strip():
+                wanted[row["need_title"].strip()].add(row["expert_name"].strip())
+    ranked: dict[str, list[str]] = {}
+    missing = []
+    depth = max(k, 50)
+    for title in wanted:
+        need = _find_need(title)
+        if need is None:
+            missing.append(title)
+            continue
+        # Judge the engine's ranking as such: matches already made are not excluded here.
+        ranked[title] = [
+            s.name for s in services.get_index().suggest(services.need_query(need), top=depth)
+        ]
+    for title in missing:
+        click.echo(f"warning: no need titled {title!r}; skipped", err=True)
+    result = evaluate_rankings(ranked, {t: wanted[t] for t in ranked}, k=k)
+    click.echo(f"needs evaluated: {result.needs}")
+    click.echo(f"precision@{k}: {result.precision:.3f}")
+    click.echo(f"recall@{k}: {result.recall:.3f}")
+    click.echo(f"MRR: {result.mrr:.3f}")

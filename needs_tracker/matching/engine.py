@@ -1,0 +1,545 @@
+"""Explainable ranking of experts and resources for a need (pure Python: no Flask, no SQLAlchemy).
+
+How a candidate's score is made (every weight lives in ``Weights`` below):
+
+    score = text  * sqrt(blend of word TF-IDF cosine and character n-gram TF-IDF cosine)
+          + field * share of the need's technical fields that the candidate also has
+          + region * 1 if the candidate is in the need's city (0.5 if only the same province)
+          + past   * min(1, resolved matches of the candidate in the need's fields / 3)
+          - decline * min(1, declines for "direction"/"capability" reasons / 3)
+
+clipped to [0, 1]. Text is segmented with jieba plus a manufacturing dictionary
+(lexicon/domain_terms.txt keeps 无损检测, 数字孪生, 减速器 … whole) and stop-words
+(lexicon/stopwords.txt); TF-IDF comes from scikit-learn. The square root spreads the usually
+small cosines over [0, 1] without changing the order. Ties are broken by kind (experts first)
+and then by id, so the same input always gives the same order.
+
+Reasons are short Chinese phrases: the most informative shared terms, the shared fields and
+the boosts, e.g. "研究方向含「无损检测」「机器视觉」；领域一致：智能检测；本地高校".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+LEXICON = Path(__file__).resolve().parent / "lexicon"
+
+EXPERT = "expert"
+RESOURCE = "resource"
+KIND_ORDER = {EXPERT: 0, RESOURCE: 1}
+
+# Decline reasons that say the candidate did not fit (cost or timing say nothing about fit).
+FIT_DECLINES = ("direction", "capability")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """All the weights of the score, in one place. They sum to 1 without the penalty."""
+
+    text: float = 0.62  # text relevance (TF-IDF)
+    field: float = 0.28  # technical fields in common
+    region: float = 0.05  # same city (half for the same province)
+    past: float = 0.05  # resolved matches in the need's fields
+    decline: float = 0.15  # penalty for being declined as not fitting
+    char_share: float = 0.35  # part of the text score taken from character n-grams
+    title_repeat: int = 2  # the need's title counts this many times in the query
+    max_terms: int = 3  # matched terms named in a reason
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Ingredients that can be switched off (for the baseline and the ablations)."""
+
+    weights: Weights = field(default_factory=Weights)
+    domain_dict: bool = True
+    stopwords: bool = True
+    char_ngrams: bool = True
+    use_fields: bool = True
+    use_boosts: bool = True
+    sqrt_text: bool = True
+
+    @classmethod
+    def plain_tfidf(cls) -> EngineConfig:
+        """The baseline: jieba's default dictionary, word TF-IDF on the text, nothing else."""
+        return cls(
+            domain_dict=False,
+            stopwords=False,
+            char_ngrams=False,
+            use_fields=False,
+            use_boosts=False,
+        )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An expert or a resource as the engine sees it."""
+
+    kind: str  # "expert" | "resource"
+    id: int
+    name: str
+    organisation: str = ""
+    text: str = ""  # expertise (研究方向) or description
+    fields: tuple[str, ...] = ()
+    region: str = ""
+    title: str = ""  # 职称, or the resource kind
+    resolved_fields: tuple[tuple[str, int], ...] = ()  # (field, resolved matches)
+    fit_declines: int = 0  # times declined as "direction"/"capability"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(kind, id): identity across kinds."""
+        return (self.kind, self.id)
+
+
+@dataclass(frozen=True)
+class NeedQuery:
+    """What the engine needs to know about a need."""
+
+    title: str
+    description: str = ""
+    fields: tuple[str, ...] = ()
+    need_type: str = ""
+    industry: str = ""
+    region: str = ""  # the centre's region, e.g. 山东省潍坊市
+    district: str = ""
+
+
+@dataclass
+class Suggestion:
+    """One ranked candidate with its score, parts and reasons."""
+
+    rank: int
+    kind: str
+    id: int
+    name: str
+    organisation: str
+    score: float
+    reasons: list[str]
+    parts: dict[str, float]
+    matched_terms: list[str]
+
+    @property
+    def reason_text(self) -> str:
+        """Reasons as one line."""
+        return "；".join(self.reasons)
+
+    def as_dict(self) -> dict:
+        """The CLI's JSON shape."""
+        return {
+            "rank": self.rank,
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "organisation": self.organisation,
+            "score": round(self.score, 4),
+            "reasons": self.reasons,
+        }
+
+
+# --- segmentation -------------------------------------------------------------------------
+
+
+def _read_list(name: str) -> list[str]:
+    words: list[str] = []
+    for line in (LEXICON / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        words.extend(line.split())
+    return words
+
+
+@lru_cache(maxsize=1)
+def domain_terms() -> tuple[str, ...]:
+    """The manufacturing dictionary."""
+    return tuple(_read_list("domain_terms.txt"))
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Stop-words (function words and words every need or profile contains)."""
+    return frozenset(_read_list("stopwords.txt"))
+
+
+_TOKENIZERS: dict[bool, object] = {}
+_TOKENIZER_LOCK = threading.Lock()
+_KEEP = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z][a-z0-9+\-]*|\d+[a-z]+[a-z0-9]*")
+_NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-zA-Z0-9+\-]+")
+
+
+def _tokenizer(domain_dict: bool):
+    with _TOKENIZER_LOCK:
+        tok = _TOKENIZERS.get(domain_dict)
+        if tok is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            if domain_dict:
+                for term in domain_terms():
+                    # A high frequency makes the term win over its parts.
+                    tok.add_word(term, freq=max(2000, 400 * len(term)))
+            _TOKENIZERS[domain_dict] = tok
+        return tok
+
+
+class Segmenter:
+    """Chinese (and ASCII) text to index terms."""
+
+    def __init__(self, domain_dict: bool = True, use_stopwords: bool = True) -> None:
+        self.domain_dict = domain_dict
+        self.tok = _tokenizer(domain_dict)
+        self.stop = stopwords() if use_stopwords else frozenset()
+        self.terms = _term_pattern() if domain_dict else None
+
+    def __call__(self, text: str) -> list[str]:
+        """Terms of text: words of two or more characters, ASCII words lower-cased."""
+        out: list[str] = []
+        for chunk in _NOT_TEXT.split(text or ""):
+            if not chunk:
+                continue
+            for word in self.tok.lcut(chunk, HMM=False):
+                word = word.strip().lower()
+                if len(word) < 2 and not word.isascii():
+                    continue
+                if not word or word in self.stop or not _KEEP.fullmatch(word):
+                    continue
+                out.append(word)
+            if self.terms is not None:
+                # Domain terms that segmentation split across words (机器+视觉检测 still
+                # yields 机器视觉) or hid inside a longer one (超声相控阵 yields 相控阵).
+                seen = set(out)
+                for found in self.terms.findall(chunk.lower()):
+                    if found not in seen:
+                        seen.add(found)
+                        out.append(found)
+        return out
+
+
+@lru_cache(maxsize=1)
+def _term_pattern() -> re.Pattern[str]:
+    terms = sorted({t.lower() for t in domain_terms() if len(t) >= 3}, key=len, reverse=True)
+    return re.compile("(?=(" + "|".join(re.escape(t) for t in terms) + "))")
+
+
+def _char_text(text: str) -> str:
+    """Text for character n-grams: punctuation becomes spaces, ASCII lower-cased."""
+    return _NOT_TEXT.sub(" ", text or "").lower()
+
+
+# --- regions ------------------------------------------------------------------------------
+
+_PROVINCE = re.compile(r"^(.{2,3}?)(省|自治区|市(?=.+市))")
+
+
+def _places(region: str) -> tuple[str, str]:
+    """(province, city) of a free-text region like 山东省潍坊市 / 潍坊 / 上海."""
+    region = (region or "").strip()
+    province = ""
+    m = _PROVINCE.match(region)
+    if m:
+        province = m.group(1)
+        region = region[m.end() :]
+    city = re.split(r"[市区县]", region, maxsplit=1)[0][:4]
+    return province, city
+
+
+def region_relation(need_region: str, cand_region: str) -> str:
+    """ "city", "province" or "" for how close a candidate is to the need."""
+    if not need_region or not cand_region:
+        return ""
+    n_prov, n_city = _places(need_region)
+    c_prov, c_city = _places(cand_region)
+    if n_city and (n_city in cand_region or (c_city and c_city == n_city)):
+        return "city"
+    if n_prov and (c_prov == n_prov or cand_region.startswith(n_prov)):
+        return "province"
+    return ""
+
+
+# --- the index ----------------------------------------------------------------------------
+
+
+def _query_text(need: NeedQuery, weights: Weights) -> str:
+    parts = [need.title] * max(1, weights.title_repeat)
+    parts += [need.description, need.industry]
+    return "\n".join(p for p in parts if p)
+
+
+def _doc_text(c: Candidate) -> str:
+    # Fields are scored apart (field overlap), so they are not repeated in the text.
+    return "\n".join(p for p in (c.name, c.text) if p)
+
+
+class MatchIndex:
+    """TF-IDF index over a pool of candidates; built once, queried many times."""
+
+    def __init__(self, candidates: Sequence[Candidate], config: EngineConfig | None = None):
+        self.config = config or EngineConfig()
+        self.candidates = list(candidates)
+        self.position = {c.key: i for i, c in enumerate(self.candidates)}
+        self.segment = Segmenter(self.config.domain_dict, self.config.stopwords)
+        docs = [_doc_text(c) for c in self.candidates]
+        self.words = TfidfVectorizer(
+            analyzer=self.segment, sublinear_tf=True, min_df=1, dtype=np.float32
+        )
+        self.chars = None
+        n = len(self.candidates)
+        if n == 0:
+            self.word_matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
+            self.char_matrix = None
+        else:
+            self.word_matrix = self.words.fit_transform(docs).tocsr()
+            if self.config.char_ngrams:
+                self.chars = TfidfVectorizer(
+                    analyzer="char",
+                    ngram_range=(2, 3),
+                    sublinear_tf=True,
+                    min_df=1,
+                    dtype=np.float32,
+                    preprocessor=_char_text,
+                )
+                self.char_matrix = self.chars.fit_transform(docs).tocsr()
+            else:
+                self.char_matrix = None
+        self.vocabulary = {i: t for t, i in self.words.vocabulary_.items()} if n else {}
+        # Fields as a sparse 0/1 matrix (candidates x field names).
+        names = sorted({f for c in self.candidates for f in c.fields})
+        self.field_pos = {f: i for i, f in enumerate(names)}
+        rows, cols = [], []
+        for i, c in enumerate(self.candidates):
+            for f in set(c.fields):
+                rows.append(i)
+                cols.append(self.field_pos[f])
+        self.field_matrix = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(n, max(1, len(names))),
+        )
+        self.kind_order = np.array([KIND_ORDER.get(c.kind, 9) for c in self.candidates])
+        self.ids = np.array([c.id for c in self.candidates])
+        self.penalty = np.array(
+            [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
+        )
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def update_signals(
+        self, signals: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], int]]
+    ) -> None:
+        """Replace every candidate's (resolved_fields, fit_declines) without re-indexing text."""
+        for i, c in enumerate(self.candidates):
+            resolved, declines = signals.get(c.key, ((), 0))
+            if c.resolved_fields != resolved or c.fit_declines != declines:
+                self.candidates[i] = replace(c, resolved_fields=resolved, fit_declines=declines)
+        self.penalty = np.array(
+            [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
+        )
+
+    def with_config(self, config: EngineConfig) -> MatchIndex:
+        """A new index over the same candidates with other ingredients."""
+        return MatchIndex(self.candidates, config)
+
+    # -- scoring --
+
+    def _text_scores(self, need: NeedQuery) -> np.ndarray:
+        w = self.config.weights
+        q = _query_text(need, w)
+        word = (self.word_matrix @ self.words.transform([q]).T).toarray().ravel()
+        if self.char_matrix is not None:
+            char = (self.char_matrix @ self.chars.transform([q]).T).toarray().ravel()
+            text = (1 - w.char_share) * word + w.char_share * char
+        else:
+            text = word
+        text = np.clip(text, 0.0, 1.0)
+        return np.sqrt(text) if self.config.sqrt_text else text
+
+    def _field_scores(self, need: NeedQuery) -> np.ndarray:
+        wanted = [self.field_pos[f] for f in set(need.fields) if f in self.field_pos]
+        if not need.fields or not wanted:
+            return np.zeros(len(self), dtype=np.float32)
+        vec = np.zeros(self.field_matrix.shape[1], dtype=np.float32)
+        vec[wanted] = 1.0
+        return (self.field_matrix @ vec) / len(set(need.fields))
+
+    def suggest(
+        self,
+        need: NeedQuery,
+        top: int = 10,
+        exclude: Iterable[tuple[str, int]] = (),
+        kinds: Iterable[str] | None = None,
+    ) -> list[Suggestion]:
+        """The top candidates for need, best first; excluded (kind, id) pairs never appear."""
+        if not len(self) or top <= 0:
+            return []
+        cfg, w = self.config, self.config.weights
+        text = self._text_scores(need)
+        fields = self._field_scores(need) if cfg.use_fields else np.zeros_like(text)
+        base = w.text * text + (w.field * fields if cfg.use_fields else 0.0)
+        if cfg.use_boosts:
+            base = base - w.decline * self.penalty
+        mask = np.ones(len(self), dtype=bool)
+        for key in exclude:
+            pos = self.position.get(tuple(key))
+            if pos is not None:
+                mask[pos] = False
+        if kinds is not None:
+            allowed = {KIND_ORDER.get(k, 9) for k in kinds}
+            mask &= np.isin(self.kind_order, list(allowed))
+        mask &= (text > 0) | (fields > 0)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return []
+        # Boosts are small and bounded, so only candidates within reach of the k-th best
+        # base score can enter the top k: score those exactly, skip the rest.
+        max_boost = (w.region + w.past) if cfg.use_boosts else 0.0
+        k = min(top, len(idx))
+        kth = np.partition(base[idx], len(idx) - k)[len(idx) - k]
+        pool = idx[base[idx] >= kth - max_boost - 1e-9]
+        scored = []
+        for i in pool:
+            c = self.candidates[i]
+            boost, region, past = 0.0, "", 0
+            if cfg.use_boosts:
+                region = region_relation(need.region, c.region)
+                boost += w.region * (1.0 if region == "city" else 0.5 if region else 0.0)
+                past = sum(n for f, n in c.resolved_fields if f in need.fields)
+                boost += w.past * min(1.0, past / 3)
+            score = float(min(1.0, max(0.0, base[i] + boost)))
+            scored.append((round(score, 6), i, region, past))
+        scored.sort(key=lambda s: (-s[0], self.kind_order[s[1]], self.ids[s[1]]))
+        out = []
+        for rank, (score, i, region, past) in enumerate(scored[:top], start=1):
+            c = self.candidates[i]
+            terms = self.matched_terms(need, i)
+            common = [f for f in need.fields if f in c.fields] if cfg.use_fields else []
+            out.append(
+                Suggestion(
+                    rank=rank,
+                    kind=c.kind,
+                    id=c.id,
+                    name=c.name,
+                    organisation=c.organisation,
+                    score=score,
+                    reasons=explain(c, terms, common, region, past, cfg.use_boosts),
+                    parts={
+                        "text": float(text[i]),
+                        "field": float(fields[i]),
+                        "penalty": float(self.penalty[i]) if cfg.use_boosts else 0.0,
+                    },
+                    matched_terms=terms,
+                )
+            )
+        return out
+
+    def matched_terms(self, need: NeedQuery, i: int) -> list[str]:
+        """The need's terms found in candidate i, most informative (highest IDF) first."""
+        q = self.words.transform([_query_text(need, self.config.weights)])
+        row = self.word_matrix.getrow(i)
+        shared = set(q.indices) & set(row.indices)
+        idf = self.words.idf_
+        # Longer, rarer terms first; a term contained in an already named one is skipped.
+        ranked = sorted(
+            (self.vocabulary[j] for j in shared),
+            key=lambda t: (-idf[self.words.vocabulary_[t]] * math.log2(1 + len(t)), t),
+        )
+        named: list[str] = []
+        for t in ranked:
+            if any(t in n for n in named):
+                continue
+            named.append(t)
+            if len(named) >= self.config.weights.max_terms:
+                break
+        return named
+
+
+def explain(
+    c: Candidate,
+    terms: list[str],
+    common_fields: list[str],
+    region: str,
+    past: int,
+    boosts: bool = True,
+) -> list[str]:
+    """Chinese reasons for one candidate."""
+    reasons: list[str] = []
+    if terms:
+        what = "研究方向" if c.kind == EXPERT else "简介"
+        reasons.append(what + "含" + "".join(f"「{t}」" for t in terms))
+    if common_fields:
+        reasons.append("领域一致：" + "、".join(common_fields))
+    if boosts and region:
+        where = "本地" if region == "city" else "省内"
+        if any(s in c.organisation for s in ("大学", "学院")):
+            who = "高校"
+        elif any(s in c.organisation for s in ("研究院", "研究所", "研究中心")):
+            who = "院所"
+        else:
+            who = "专家" if c.kind == EXPERT else "资源"
+        reasons.append(where + who)
+    if boosts and past:
+        reasons.append(f"曾在同领域成功对接 {past} 项")
+    if boosts and c.fit_declines:
+        reasons.append(f"曾因方向或能力不符被婉拒 {c.fit_declines} 次")
+    if not reasons:
+        reasons.append("文本相近")
+    return reasons
+
+
+def build_index(candidates: Sequence[Candidate], config: EngineConfig | None = None) -> MatchIndex:
+    """Build an index over candidates."""
+    return MatchIndex(candidates, config)
+
+
+def with_weights(config: EngineConfig, **weights: float) -> EngineConfig:
+    """config with some weights changed."""
+    return replace(config, weights=replace(config.weights, **weights))
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+@dataclass
+class Evaluation:
+    """Ranking quality over a set of needs."""
+
+    k: int
+    needs: int
+    precision: float
+    recall: float
+    mrr: float
+
+
+def evaluate_rankings(
+    ranked: dict[str, list[str]], gold: dict[str, set[str]], k: int = 5
+) -> Evaluation:
+    """precision@k (hits in the top k / k), recall@k and MRR, averaged over the needs."""
+    ps, rs, rr = [], [], []
+    for need, relevant in gold.items():
+        if not relevant:
+            continue
+        got = ranked.get(need, [])
+        hits = sum(1 for name in got[:k] if name in relevant)
+        ps.append(hits / k)
+        rs.append(hits / len(relevant))
+        first = next((i for i, name in enumerate(got, start=1) if name in relevant), None)
+        rr.append(1 / first if first else 0.0)
+    n = len(ps)
+    return Evaluation(
+        k=k,
+        needs=n,
+        precision=sum(ps) / n if n else 0.0,
+        recall=sum(rs) / n if n else 0.0,
+        mrr=sum(rr) / n if n else 0.0,
+    )

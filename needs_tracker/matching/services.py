@@ -1,0 +1,661 @@
+"""Matching services: suggestions from the cached index, and the docking workflow.
+
+Services take the acting user, flush and never commit. The index is built once per process
+and reused while the version stamps in ``match_index_state`` are unchanged; any flush that
+touches experts, resources or fields bumps the pool stamp (see ``_bump_on_pool_change``), so
+every gunicorn worker rebuilds on its next suggestion after a change.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from needs_tracker.auth.models import User
+from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.models import utcnow
+from needs_tracker.common.scoping import Scope, scoped
+from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.extensions import db
+from needs_tracker.matching.engine import (
+    EXPERT,
+    FIT_DECLINES,
+    RESOURCE,
+    Candidate,
+    MatchIndex,
+    NeedQuery,
+    Suggestion,
+)
+from needs_tracker.matching.models import (
+    DockingEvent,
+    Match,
+    MatchDismissal,
+    MatchIndexState,
+    MatchStatus,
+    MatchTransition,
+)
+from needs_tracker.needs.models import Need, need_fields
+from needs_tracker.needs.services import transition_need
+from needs_tracker.taxonomy.models import TechField
+
+M = MatchStatus
+ACTIVE = (M.PROPOSED, M.CONTACTED, M.MEETING_HELD, M.AGREEMENT)
+ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
+
+# The workflow; anything else is refused with a message naming the step that is missing.
+ALLOWED: dict[MatchStatus, tuple[MatchStatus, ...]] = {
+    M.PROPOSED: (M.CONTACTED, M.DECLINED),
+    M.CONTACTED: (M.MEETING_HELD, M.DECLINED),
+    M.MEETING_HELD: (M.AGREEMENT, M.DECLINED),
+    M.AGREEMENT: (M.RESOLVED, M.DECLINED),
+    M.RESOLVED: (),
+    M.DECLINED: (),
+}
+ORDER = [M.PROPOSED, M.CONTACTED, M.MEETING_HELD, M.AGREEMENT, M.RESOLVED]
+
+# How far a match's step moves its need along (never backwards, never out of closed).
+NEED_ORDER = [
+    NeedStatus.COLLECTED,
+    NeedStatus.ASSESSING,
+    NeedStatus.MATCHING,
+    NeedStatus.MATCHED,
+    NeedStatus.IN_PROGRESS,
+    NeedStatus.RESOLVED,
+]
+NEED_FOLLOWS = {
+    M.PROPOSED: NeedStatus.MATCHING,
+    M.CONTACTED: NeedStatus.MATCHED,
+    M.MEETING_HELD: NeedStatus.IN_PROGRESS,
+    M.AGREEMENT: NeedStatus.IN_PROGRESS,
+    M.RESOLVED: NeedStatus.RESOLVED,
+}
+
+
+class MatchError(ValueError):
+    """A refused matching action; the message is for the user."""
+
+
+# --- the index cache ----------------------------------------------------------------------
+
+
+@dataclass
+class _Cache:
+    pool_version: int | None = None
+    signal_version: int | None = None
+    index: MatchIndex | None = None
+    builds: int = 0
+
+
+_CACHE = _Cache()
+_CACHE_LOCK = threading.Lock()
+
+
+def _state() -> MatchIndexState:
+    state = db.session.get(MatchIndexState, 1)
+    if state is None:
+        state = MatchIndexState(id=1, pool_version=1, signal_version=1)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def index_versions() -> tuple[int, int]:
+    """(pool_version, signal_version) as stored in the database."""
+    row = db.session.execute(
+        select(MatchIndexState.pool_version, MatchIndexState.signal_version).where(
+            MatchIndexState.id == 1
+        )
+    ).first()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def bump_signal_version() -> None:
+    """Mark the per-candidate signals (resolved and declined matches) as changed."""
+    state = _state()
+    state.signal_version = MatchIndexState.signal_version + 1
+
+
+def bump_pool_version() -> None:
+    """Mark the expert/resource pool as changed: every worker rebuilds its index."""
+    state = _state()
+    state.pool_version = MatchIndexState.pool_version + 1
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_pool_change(session: Session, flush_context, instances) -> None:
+    pool_types = (Expert, Resource, TechField)
+    changed = any(isinstance(o, pool_types) for o in (*session.new, *session.deleted)) or any(
+        isinstance(o, pool_types) and session.is_modified(o) for o in session.dirty
+    )
+    if not changed:
+        return
+    state = session.get(MatchIndexState, 1)
+    if state is None:
+        session.add(MatchIndexState(id=1, pool_version=2, signal_version=1))
+    else:
+        state.pool_version = MatchIndexState.pool_version + 1
+
+
+def load_candidates() -> list[Candidate]:
+    """Every (not deleted) expert and resource, with their fields and signals."""
+    signals = _load_signals()
+    out: list[Candidate] = []
+    for e in db.session.scalars(
+        select(Expert).options(selectinload(Expert.fields)).order_by(Expert.id)
+    ):
+        resolved, declines = signals.get((EXPERT, e.id), ((), 0))
+        out.append(
+            Candidate(
+                kind=EXPERT,
+                id=e.id,
+                name=e.name,
+                organisation=e.organisation,
+                text="\n".join(p for p in (e.department, e.expertise) if p),
+                fields=tuple(f.name for f in e.fields),
+                region=e.region,
+                title=e.title,
+                resolved_fields=resolved,
+                fit_declines=declines,
+            )
+        )
+    for r in db.session.scalars(
+        select(Resource).options(selectinload(Resource.fields)).order_by(Resource.id)
+    ):
+        resolved, declines = signals.get((RESOURCE, r.id), ((), 0))
+        out.append(
+            Candidate(
+                kind=RESOURCE,
+                id=r.id,
+                name=r.name,
+                organisation=r.owner_organisation,
+                text=r.description,
+                fields=tuple(f.name for f in r.fields),
+                region=r.region,
+                title=r.kind,
+                resolved_fields=resolved,
+                fit_declines=declines,
+            )
+        )
+    return out
+
+
+def _load_signals() -> dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], int]]:
+    """Per candidate: resolved matches per field, and declines for not fitting (all centres).
+
+    Only counts leave the centres, never which needs they were.
+    """
+    resolved: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    declines: dict[tuple[str, int], int] = defaultdict(int)
+    with scoped(db.session, Scope.system()):
+        rows = db.session.execute(
+            select(Match.expert_id, Match.resource_id, TechField.name, func.count())
+            .join(need_fields, need_fields.c.need_id == Match.need_id)
+            .join(TechField, TechField.id == need_fields.c.field_id)
+            .where(Match.status == M.RESOLVED.value)
+            .group_by(Match.expert_id, Match.resource_id, TechField.name)
+        ).all()
+        for expert_id, resource_id, field_name, n in rows:
+            key = (EXPERT, expert_id) if expert_id else (RESOURCE, resource_id)
+            resolved[key][field_name] += n
+        rows = db.session.execute(
+            select(Match.expert_id, Match.resource_id, func.count())
+            .where(Match.status == M.DECLINED.value, Match.decline_reason.in_(FIT_DECLINES))
+            .group_by(Match.expert_id, Match.resource_id)
+        ).all()
+        for expert_id, resource_id, n in rows:
+            key = (EXPERT, expert_id) if expert_id else (RESOURCE, resource_id)
+            declines[key] += n
+    keys = set(resolved) | set(declines)
+    return {k: (tuple(sorted(resolved[k].items())), declines[k]) for k in keys}
+
+
+def get_index() -> MatchIndex:
+    """The process's index, rebuilt only when the stamps in the database have moved."""
+    pool_version, signal_version = index_versions()
+    with _CACHE_LOCK:
+        if _CACHE.index is not None and _CACHE.pool_version == pool_version:
+            if _CACHE.signal_version != signal_version:
+                _CACHE.index.update_signals(_load_signals())
+                _CACHE.signal_version = signal_version
+            return _CACHE.index
+        index = MatchIndex(load_candidates())
+        _CACHE.index = index
+        _CACHE.pool_version = pool_version
+        _CACHE.signal_version = signal_version
+        _CACHE.builds += 1
+        return index
+
+
+def index_builds() -> int:
+    """How many times this process built the index (for tests and diagnostics)."""
+    return _CACHE.builds
+
+
+def reset_index_cache() -> None:
+    """Forget the cached index (tests)."""
+    with _CACHE_LOCK:
+        _CACHE.index = None
+        _CACHE.pool_version = None
+        _CACHE.signal_version = None
+
+
+# --- suggestions --------------------------------------------------------------------------
+
+
+def need_query(need: Need) -> NeedQuery:
+    """The engine's view of a need."""
+    org = need.organisation
+    from needs_tracker.centres.models import Centre
+
+    centre = db.session.get(Centre, need.centre_id)
+    return NeedQuery(
+        title=need.title,
+        description=need.description or "",
+        fields=tuple(f.name for f in need.fields),
+        need_type=need.need_type,
+        industry=(org.industry if org else "") or "",
+        region=(centre.region if centre else "") or "",
+        district=(org.district if org else "") or "",
+    )
+
+
+def excluded_for(need: Need) -> set[tuple[str, int]]:
+    """Candidates never suggested for need: dismissed ones and those already matched."""
+    keys: set[tuple[str, int]] = set()
+    for expert_id, resource_id in db.session.execute(
+        select(MatchDismissal.expert_id, MatchDismissal.resource_id).where(
+            MatchDismissal.need_id == need.id
+        )
+    ):
+        keys.add((EXPERT, expert_id) if expert_id else (RESOURCE, resource_id))
+    for expert_id, resource_id in db.session.execute(
+        select(Match.expert_id, Match.resource_id).where(Match.need_id == need.id)
+    ):
+        keys.add((EXPERT, expert_id) if expert_id else (RESOURCE, resource_id))
+    return keys
+
+
+def suggest_for_need(need: Need, top: int = 10) -> list[Suggestion]:
+    """The best experts and resources for need, with reasons."""
+    return get_index().suggest(need_query(need), top=top, exclude=excluded_for(need))
+
+
+# --- workflow -----------------------------------------------------------------------------
+
+
+def _candidate(kind: str, candidate_id: int) -> Expert | Resource:
+    model = Expert if kind == EXPERT else Resource if kind == RESOURCE else None
+    obj = db.session.get(model, candidate_id) if model else None
+    if obj is None or obj.is_deleted:
+        raise MatchError(_("This expert or resource does not exist."))
+    return obj
+
+
+def _pair(kind: str, candidate_id: int) -> dict[str, int | None]:
+    return {
+        "expert_id": candidate_id if kind == EXPERT else None,
+        "resource_id": candidate_id if kind == RESOURCE else None,
+    }
+
+
+def _same_candidate(model, kind: str, candidate_id: int):
+    if kind == EXPERT:
+        return model.expert_id == candidate_id
+    return model.resource_id == candidate_id
+
+
+def _follow(need: Need, step: MatchStatus, actor: User | None, keep_open: bool = False) -> None:
+    """Move need forward to where step of one of its matches puts it."""
+    target = NEED_FOLLOWS.get(step)
+    if target is None or need.status == NeedStatus.CLOSED.value:
+        return
+    if target == NeedStatus.RESOLVED and keep_open:
+        target = NeedStatus.IN_PROGRESS
+    current = NeedStatus(need.status)
+    if NEED_ORDER.index(target) <= NEED_ORDER.index(current):
+        return
+    transition_need(need, target, actor, _("Following its match"), force=True)
+
+
+def propose_match(
+    need: Need,
+    kind: str,
+    candidate_id: int,
+    actor: User | None,
+    note: str = "",
+    suggestion: Suggestion | None = None,
+) -> Match:
+    """Propose candidate for need; refuses a pair already active or dismissed."""
+    candidate = _candidate(kind, candidate_id)
+    pair = _pair(kind, candidate_id)
+    existing = db.session.scalar(
+        select(Match).where(
+            Match.need_id == need.id,
+            _same_candidate(Match, kind, candidate_id),
+            Match.status.in_(ACTIVE_VALUES),
+        )
+    )
+    if existing is not None:
+        raise MatchError(_("“%(name)s” is already proposed for this need.", name=candidate.name))
+    match = Match(
+        centre_id=need.centre_id,
+        need_id=need.id,
+        status=M.PROPOSED.value,
+        score=suggestion.score if suggestion else None,
+        reasons=suggestion.reason_text if suggestion else "",
+        created_by_id=actor.id if actor else None,
+        status_changed_at=utcnow(),
+        **pair,
+    )
+    match.need = need
+    match.transitions.append(
+        MatchTransition(
+            from_status=None,
+            to_status=M.PROPOSED.value,
+            by_id=actor.id if actor else None,
+            note=note.strip(),
+        )
+    )
+    db.session.add(match)
+    db.session.flush()
+    _follow(need, M.PROPOSED, actor)
+    return match
+
+
+def dismiss_candidate(
+    need: Need, kind: str, candidate_id: int, actor: User | None, note: str = ""
+) -> MatchDismissal:
+    """Mark candidate as not relevant for need: it is never suggested for it again."""
+    _candidate(kind, candidate_id)
+    pair = _pair(kind, candidate_id)
+    if (kind, candidate_id) in excluded_for(need):
+        existing = db.session.scalar(
+            select(MatchDismissal).where(
+                MatchDismissal.need_id == need.id,
+                _same_candidate(MatchDismissal, kind, candidate_id),
+            )
+        )
+        if existing is not None:
+            return existing
+    dismissal = MatchDismissal(
+        centre_id=need.centre_id,
+        need_id=need.id,
+        note=note.strip()[:300],
+        by_id=actor.id if actor else None,
+        **pair,
+    )
+    db.session.add(dismissal)
+    db.session.flush()
+    return dismissal
+
+
+@dataclass
+class MeetingData:
+    """The record of a docking meeting (对接会)."""
+
+    held_on: date
+    place: str = ""
+    attendees: str = ""
+    minutes: str = ""
+    title: str = ""
+
+
+def _refuse(current: MatchStatus, target: MatchStatus) -> None:
+    if target in ALLOWED[current]:
+        return
+    if current in (M.RESOLVED, M.DECLINED):
+        raise MatchError(
+            _("This match is already “%(status)s”; it cannot change.", status=current.label)
+        )
+    if target in ORDER and ORDER.index(target) > ORDER.index(current):
+        missing = ORDER[ORDER.index(current) + 1]
+        raise MatchError(
+            _(
+                "A match cannot go from “%(from)s” to “%(to)s”: record “%(missing)s” first.",
+                **{"from": current.label, "to": target.label, "missing": missing.label},
+            )
+        )
+    raise MatchError(
+        _(
+            "A match cannot go back from “%(from)s” to “%(to)s”.",
+            **{"from": current.label, "to": target.label},
+        )
+    )
+
+
+def transition_match(
+    match: Match,
+    to_status: MatchStatus | str,
+    actor: User | None,
+    note: str = "",
+    *,
+    meeting: MeetingData | None = None,
+    amount: Decimal | None = None,
+    declined_by: str = "",
+    decline_reason: str = "",
+    keep_need_open: bool = False,
+) -> MatchTransition:
+    """Move match one step, with the step's record; the need follows."""
+    target = MatchStatus(to_status)
+    current = MatchStatus(match.status)
+    if target == current:
+        raise MatchError(_("The match is already in this status."))
+    _refuse(current, target)
+    if target == M.MEETING_HELD:
+        if meeting is None or meeting.held_on is None:
+            raise MatchError(_("Record the docking meeting: its date at least."))
+        record_meeting(match, meeting, actor)
+    if target == M.AGREEMENT:
+        if amount is not None and amount < 0:
+            raise MatchError(_("The amount cannot be negative."))
+        match.amount = amount
+    if target == M.DECLINED:
+        if declined_by not in ("company", "expert"):
+            raise MatchError(_("Say who declined: the company or the expert."))
+        from needs_tracker.matching.models import DeclineReason
+
+        if decline_reason not in DeclineReason.labels():
+            raise MatchError(_("Choose a reason for the decline."))
+        if decline_reason == DeclineReason.OTHER.value and not note.strip():
+            raise MatchError(_("Describe the reason in the note."))
+        match.declined_by = declined_by
+        match.decline_reason = decline_reason
+        match.decline_note = note.strip()[:500]
+    if target == M.RESOLVED:
+        match.keep_need_open = keep_need_open
+    step = MatchTransition(
+        from_status=current.value,
+        to_status=target.value,
+        by_id=actor.id if actor else None,
+        note=note.strip(),
+    )
+    match.transitions.append(step)
+    match.status = target.value
+    match.status_changed_at = utcnow()
+    db.session.flush()
+    if target in (M.RESOLVED, M.DECLINED):
+        bump_signal_version()
+    _follow(match.need, target, actor, keep_open=keep_need_open)
+    db.session.flush()
+    return step
+
+
+def record_meeting(match: Match, meeting: MeetingData, actor: User | None) -> DockingEvent:
+    """Record the meeting on the match's docking event (the group's one, or a new one)."""
+    event_ = match.docking_event
+    if event_ is None:
+        event_ = DockingEvent(
+            centre_id=match.centre_id,
+            title=meeting.title or _("Docking meeting: %(title)s", title=match.need.title)[:200],
+            expert_id=match.expert_id,
+            resource_id=match.resource_id,
+            created_by_id=actor.id if actor else None,
+        )
+        event_.needs.append(match.need)
+        db.session.add(event_)
+        match.docking_event = event_
+    event_.held_on = meeting.held_on
+    event_.place = meeting.place.strip()[:200]
+    event_.attendees = meeting.attendees.strip()
+    event_.minutes = meeting.minutes.strip()
+    db.session.flush()
+    return event_
+
+
+# --- group docking ------------------------------------------------------------------------
+
+OPEN_NEED_STATUSES = (
+    NeedStatus.COLLECTED.value,
+    NeedStatus.ASSESSING.value,
+    NeedStatus.MATCHING.value,
+)
+
+
+@dataclass
+class GroupSuggestion:
+    """Needs of several companies sharing a field, and one expert for all of them."""
+
+    field: str
+    needs: list[Need]
+    expert: Suggestion | None
+    covered: int  # how many of the needs have the expert among their top suggestions
+
+
+def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSuggestion]:
+    """Groups of open needs (visible to the actor) in one field, across companies."""
+    needs = db.session.scalars(
+        select(Need)
+        .where(Need.status.in_(OPEN_NEED_STATUSES))
+        .options(selectinload(Need.fields), selectinload(Need.organisation))
+        .order_by(Need.id)
+    ).all()
+    by_field: dict[str, list[Need]] = defaultdict(list)
+    for need in needs:
+        for f in need.fields:
+            by_field[f.name].append(need)
+    index = get_index()
+    cache: dict[int, list[Suggestion]] = {}
+    groups: list[GroupSuggestion] = []
+    for field_name, members in sorted(by_field.items()):
+        if len({n.organisation_id for n in members}) < min_companies:
+            continue
+        totals: dict[int, list[Suggestion]] = defaultdict(list)
+        for need in members:
+            if need.id not in cache:
+                cache[need.id] = index.suggest(
+                    need_query(need), top=per_need, exclude=excluded_for(need), kinds=[EXPERT]
+                )
+            for s in cache[need.id]:
+                totals[s.id].append(s)
+        best = None
+        if totals:
+            best_id = min(
+                totals,
+                key=lambda i: (-len(totals[i]), -sum(s.score for s in totals[i]), i),
+            )
+            best = max(totals[best_id], key=lambda s: s.score)
+            covered = len(totals[best_id])
+        else:
+            covered = 0
+        if best is not None and covered >= 2:
+            groups.append(GroupSuggestion(field_name, list(members), best, covered))
+    groups.sort(key=lambda g: (-g.covered, -len(g.needs), g.field))
+    return groups
+
+
+def create_group_event(
+    needs: list[Need],
+    expert_id: int,
+    actor: User | None,
+    title: str,
+    held_on: date | None = None,
+    place: str = "",
+) -> DockingEvent:
+    """One docking event for several needs with one expert; proposes the missing matches."""
+    if len(needs) < 2:
+        raise MatchError(_("A group docking event needs at least two needs."))
+    centres = {n.centre_id for n in needs}
+    if len(centres) != 1:
+        raise MatchError(_("All needs of a docking event must belong to one centre."))
+    expert = _candidate(EXPERT, expert_id)
+    event_ = DockingEvent(
+        centre_id=centres.pop(),
+        title=title.strip()[:200] or _("Group docking with %(name)s", name=expert.name),
+        held_on=held_on,
+        place=place.strip()[:200],
+        expert_id=expert.id,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(event_)
+    for need in needs:
+        event_.needs.append(need)
+        match = db.session.scalar(
+            select(Match).where(
+                Match.need_id == need.id,
+                Match.expert_id == expert.id,
+                Match.status.in_(ACTIVE_VALUES),
+            )
+        )
+        if match is None:
+            match = propose_match(need, EXPERT, expert.id, actor, _("Group docking"))
+        match.docking_event = event_
+    db.session.flush()
+    return event_
+
+
+# --- lists --------------------------------------------------------------------------------
+
+
+def stale_matches(days: int, limit: int = 20) -> list[Match]:
+    """Active matches with no step for days (visible to the actor), oldest first."""
+    cutoff = utcnow() - timedelta(days=days)
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(Match.status.in_(ACTIVE_VALUES), Match.status_changed_at < cutoff)
+            .options(
+                selectinload(Match.need).selectinload(Need.organisation),
+                selectinload(Match.expert),
+                selectinload(Match.resource),
+            )
+            .order_by(Match.status_changed_at, Match.id)
+            .limit(limit)
+        )
+    )
+
+
+def matches_for_need(need: Need) -> list[Match]:
+    """A need's matches with their steps, newest first."""
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(Match.need_id == need.id)
+            .options(
+                selectinload(Match.transitions).selectinload(MatchTransition.by),
+                selectinload(Match.expert),
+                selectinload(Match.resource),
+                selectinload(Match.docking_event),
+            )
+            .order_by(Match.id.desc())
+        )
+    )
+
+
+def matches_for_candidate(kind: str, candidate_id: int) -> list[Match]:
+    """Matches of an expert or resource that the actor may see."""
+    column = Match.expert_id if kind == EXPERT else Match.resource_id
+    return list(
+        db.session.scalars(
+            select(Match)
+            .where(column == candidate_id)
+            .options(selectinload(Match.need).selectinload(Need.organisation))
+            .order_by(Match.status_changed_at.desc(), Match.id.desc())
+        )
+    )

@@ -1,0 +1,252 @@
+"""Matching pages: the need panel and its actions, match steps, group docking, panels."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.common.queries import get_visible_or_404
+from needs_tracker.experts.models import Expert
+from needs_tracker.extensions import db
+from needs_tracker.matching import services
+from needs_tracker.matching.forms import CandidateForm, GroupEventForm, TransitionForm
+from needs_tracker.matching.models import DeclineReason, Match, MatchStatus
+from needs_tracker.matching.services import ALLOWED, MatchError, MeetingData
+from needs_tracker.needs.models import Need
+
+bp = Blueprint("matching", __name__, url_prefix="/matching")
+
+
+def can_match(user) -> bool:
+    """Coordinators and admins propose, dismiss and move matches."""
+    return bool(user.is_authenticated and user.has_role(*COORDINATOR_ROLES))
+
+
+# --- panels -------------------------------------------------------------------------------
+
+
+def need_panel(need: Need, user) -> Markup:
+    """Suggestions and current matches on the need page."""
+    suggestions = services.suggest_for_need(need, top=current_app.config.get("MATCH_TOP", 8))
+    matches = services.matches_for_need(need)
+    forms = {}
+    for m in matches:
+        form = TransitionForm(prefix=f"m{m.id}")
+        form.to_status.choices = [
+            c
+            for c in form.to_status.choices
+            if c.value in {s.value for s in ALLOWED[MatchStatus(m.status)]}
+        ]
+        form.version.data = m.version
+        forms[m.id] = form
+    return Markup(
+        render_template(
+            "matching/_need_panel.html",
+            need=need,
+            suggestions=suggestions,
+            matches=matches,
+            forms=forms,
+            candidate_form=CandidateForm(),
+            can_act=can_match(user),
+            DeclineReason=DeclineReason,
+        )
+    )
+
+
+def expert_panel(expert, user) -> Markup:
+    """Needs matched to an expert, with outcomes (only the user's centres)."""
+    return _candidate_panel("expert", expert)
+
+
+def resource_panel(resource, user) -> Markup:
+    """Needs matched to a resource, with outcomes (only the user's centres)."""
+    return _candidate_panel("resource", resource)
+
+
+def _candidate_panel(kind: str, obj) -> Markup:
+    matches = services.matches_for_candidate(kind, obj.id)
+    counts: dict[str, int] = {}
+    for m in matches:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    return Markup(
+        render_template(
+            "matching/_candidate_panel.html",
+            matches=matches,
+            counts=counts,
+            MatchStatus=MatchStatus,
+        )
+    )
+
+
+def stale_panel(user) -> Markup | None:
+    """Matches without a step for STALE_MATCH_DAYS, for coordinators and admins."""
+    if not can_match(user):
+        return None
+    days = current_app.config.get("STALE_MATCH_DAYS", 14)
+    matches = services.stale_matches(days)
+    return Markup(render_template("matching/_stale_panel.html", matches=matches, days=days))
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+@bp.route("/needs/<int:need_id>/propose", methods=["POST"])
+@login_required
+def propose(need_id: int):
+    """Propose a suggested expert or resource for a need."""
+    need = get_visible_or_404(Need, need_id)
+    require(can_match(current_user))
+    form = CandidateForm()
+    if not form.validate_on_submit():
+        flash(_("The proposal was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id))
+    suggestion = next(
+        (
+            s
+            for s in services.suggest_for_need(need, top=50)
+            if s.kind == form.kind.data and s.id == form.candidate_id.data
+        ),
+        None,
+    )
+    try:
+        match = services.propose_match(
+            need,
+            form.kind.data,
+            form.candidate_id.data,
+            current_user,
+            form.note.data or "",
+            suggestion,
+        )
+    except MatchError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        name = match.expert.name if match.expert else match.resource.name
+        flash(_("“%(name)s” proposed for this need.", name=name), "success")
+    return redirect(url_for("needs.detail", id=need.id) + "#matching")
+
+
+@bp.route("/needs/<int:need_id>/dismiss", methods=["POST"])
+@login_required
+def dismiss(need_id: int):
+    """Mark a suggestion as not relevant for a need."""
+    need = get_visible_or_404(Need, need_id)
+    require(can_match(current_user))
+    form = CandidateForm()
+    if not form.validate_on_submit():
+        flash(_("The request was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id))
+    try:
+        services.dismiss_candidate(
+            need, form.kind.data, form.candidate_id.data, current_user, form.note.data or ""
+        )
+    except MatchError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(_("Marked as not relevant; it will not be suggested for this need again."), "info")
+    return redirect(url_for("needs.detail", id=need.id) + "#matching")
+
+
+@bp.route("/<int:match_id>/step", methods=["POST"])
+@login_required
+def step(match_id: int):
+    """Move a match one step along its workflow."""
+    match = get_visible_or_404(Match, match_id, selectinload(Match.need))
+    require(can_match(current_user))
+    form = TransitionForm(prefix=f"m{match.id}")
+    target = request.form.get(f"m{match.id}-to_status", "")
+    back = url_for("needs.detail", id=match.need_id) + f"#match-{match.id}"
+    if not form.validate_on_submit():
+        errors = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
+        flash(_("The step was not valid.") + " " + errors, "danger")
+        return redirect(back)
+    if form.is_stale(match):
+        flash(_("This match changed while you were looking at it. Please try again."), "danger")
+        return redirect(back)
+    meeting = None
+    if target == MatchStatus.MEETING_HELD.value and form.held_on.data:
+        meeting = MeetingData(
+            held_on=form.held_on.data,
+            place=form.place.data or "",
+            attendees=form.attendees.data or "",
+            minutes=form.minutes.data or "",
+        )
+    try:
+        services.transition_match(
+            match,
+            target,
+            current_user,
+            form.note.data or "",
+            meeting=meeting,
+            amount=form.amount.data,
+            declined_by=form.declined_by.data or "",
+            decline_reason=form.decline_reason.data or "",
+            keep_need_open=bool(form.keep_need_open.data),
+        )
+    except (MatchError, ValueError) as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(_("Match moved to “%(status)s”.", status=MatchStatus(target).label), "success")
+    return redirect(back)
+
+
+@bp.route("/groups")
+@login_required
+def groups():
+    """Needs of several companies sharing a field, each group with one suggested expert."""
+    return render_template(
+        "matching/groups.html",
+        groups=services.suggest_groups(),
+        can_act=can_match(current_user),
+        form=GroupEventForm(),
+    )
+
+
+@bp.route("/groups/event", methods=["POST"])
+@login_required
+def group_event():
+    """Create one docking event for a group of needs with one expert."""
+    require(can_match(current_user))
+    form = GroupEventForm()
+    if not form.validate_on_submit():
+        flash(_("The docking event was not valid."), "danger")
+        return redirect(url_for(".groups"))
+    ids = [int(x) for x in form.need_ids.data.split(",") if x.strip().isdigit()]
+    needs = list(db.session.scalars(select(Need).where(Need.id.in_(ids)).order_by(Need.id)))
+    if len(needs) != len(set(ids)):
+        flash(_("Some of these needs do not exist."), "danger")
+        return redirect(url_for(".groups"))
+    expert = get_visible_or_404(Expert, form.expert_id.data)
+    try:
+        event_ = services.create_group_event(
+            needs,
+            expert.id,
+            current_user,
+            form.title.data or "",
+            form.held_on.data,
+            form.place.data or "",
+        )
+    except MatchError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".groups"))
+    db.session.commit()
+    flash(
+        _(
+            "Docking event “%(title)s” created for %(n)d needs.",
+            title=event_.title,
+            n=len(needs),
+        ),
+        "success",
+    )
+    return redirect(url_for(".groups"))
