@@ -133,7 +133,10 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> None:
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(args)}\n")
         fh.flush()
-        subprocess.run(args, env=env, cwd=ROOT, check=True, stdout=fh, stderr=subprocess.STDOUT)
+        done = subprocess.run(args, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+    if done.returncode:
+        tail = "\n".join(log.read_text().splitlines()[-15:])
+        raise RuntimeError(f"e2e set-up step failed ({args[-1][:60]!r}); see {log}:\n{tail}")
 
 
 @contextmanager
