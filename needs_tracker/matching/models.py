@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -13,7 +15,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Integer,
     Numeric,
     String,
     Table,
@@ -188,6 +189,11 @@ class MatchDismissal(CentreOwnedMixin, TimestampMixin, db.Model):
         return f"<MatchDismissal need={self.need_id} e={self.expert_id} r={self.resource_id}>"
 
 
+def new_stamp() -> str:
+    """A fresh, never repeated version stamp."""
+    return uuid.uuid4().hex
+
+
 class MatchIndexState(db.Model):
     """Version stamps of the suggestion index, shared by every worker process.
 
@@ -199,8 +205,8 @@ class MatchIndexState(db.Model):
     __tablename__ = "match_index_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pool_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
-    signal_version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    pool_version: Mapped[str] = mapped_column(String(32), default=new_stamp, nullable=False)
+    signal_version: Mapped[str] = mapped_column(String(32), default=new_stamp, nullable=False)
 
     def __repr__(self) -> str:
         return f"<MatchIndexState pool={self.pool_version} signals={self.signal_version}>"

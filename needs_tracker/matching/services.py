@@ -40,6 +40,7 @@ from needs_tracker.matching.models import (
     MatchIndexState,
     MatchStatus,
     MatchTransition,
+    new_stamp,
 )
 from needs_tracker.needs.models import Need, need_fields
 from needs_tracker.needs.services import transition_need
@@ -87,8 +88,8 @@ class MatchError(ValueError):
 
 @dataclass
 class _Cache:
-    pool_version: int | None = None
-    signal_version: int | None = None
+    pool_version: str | None = None
+    signal_version: str | None = None
     index: MatchIndex | None = None
     builds: int = 0
 
@@ -100,32 +101,32 @@ _CACHE_LOCK = threading.Lock()
 def _state() -> MatchIndexState:
     state = db.session.get(MatchIndexState, 1)
     if state is None:
-        state = MatchIndexState(id=1, pool_version=1, signal_version=1)
+        state = MatchIndexState(id=1)
         db.session.add(state)
         db.session.flush()
     return state
 
 
-def index_versions() -> tuple[int, int]:
+def index_versions() -> tuple[str, str]:
     """(pool_version, signal_version) as stored in the database."""
     row = db.session.execute(
         select(MatchIndexState.pool_version, MatchIndexState.signal_version).where(
             MatchIndexState.id == 1
         )
     ).first()
-    return (row[0], row[1]) if row else (0, 0)
+    return (row[0], row[1]) if row else ("", "")
 
 
 def bump_signal_version() -> None:
     """Mark the per-candidate signals (resolved and declined matches) as changed."""
     state = _state()
-    state.signal_version = MatchIndexState.signal_version + 1
+    state.signal_version = new_stamp()
 
 
 def bump_pool_version() -> None:
     """Mark the expert/resource pool as changed: every worker rebuilds its index."""
     state = _state()
-    state.pool_version = MatchIndexState.pool_version + 1
+    state.pool_version = new_stamp()
 
 
 @event.listens_for(Session, "before_flush")
@@ -138,9 +139,9 @@ def _bump_on_pool_change(session: Session, flush_context, instances) -> None:
         return
     state = session.get(MatchIndexState, 1)
     if state is None:
-        session.add(MatchIndexState(id=1, pool_version=2, signal_version=1))
+        session.add(MatchIndexState(id=1))
     else:
-        state.pool_version = MatchIndexState.pool_version + 1
+        state.pool_version = new_stamp()
 
 
 def load_candidates() -> list[Candidate]:
@@ -536,14 +537,14 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
         .options(selectinload(Need.fields), selectinload(Need.organisation))
         .order_by(Need.id)
     ).all()
-    by_field: dict[str, list[Need]] = defaultdict(list)
+    by_field: dict[tuple[int, str], list[Need]] = defaultdict(list)
     for need in needs:
         for f in need.fields:
-            by_field[f.name].append(need)
+            by_field[(need.centre_id, f.name)].append(need)
     index = get_index()
     cache: dict[int, list[Suggestion]] = {}
     groups: list[GroupSuggestion] = []
-    for field_name, members in sorted(by_field.items()):
+    for (_centre, field_name), members in sorted(by_field.items()):
         if len({n.organisation_id for n in members}) < min_companies:
             continue
         totals: dict[int, list[Suggestion]] = defaultdict(list)
