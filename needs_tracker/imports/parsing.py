@@ -283,18 +283,37 @@ def read_csv_table(data: bytes) -> list[tuple[int, list[Any]]]:
         raise FileError("bad_csv", detail=str(exc)) from exc
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
+
+
+def _merged_ranges(data: bytes, worksheet_path: str) -> list[tuple[str, int, int]]:
+    """(ref, first row, last row) of each merged range of a worksheet, from its XML."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        xml = zf.read(worksheet_path.lstrip("/"))
+    out = []
+    for m in _MERGE_REF.finditer(xml):
+        c1, r1, c2, r2 = (g.decode() if g else None for g in m.groups())
+        ref = f"{c1}{r1}:{c2}{r2}" if c2 else f"{c1}{r1}"
+        out.append((ref, int(r1), int(r2 or r1)))
+    return out
+
+
 def read_xlsx_table(data: bytes, sheet: str | None) -> tuple[list[tuple[int, list[Any]]], list]:
     """(row number, cells) of one worksheet, and the problems found (formulas without values).
 
     Cached formula results are used, never the formula text. Merged cells in the header row
     are refused (FileError), since a merged header hides which column a value belongs to.
+    The workbook is read in read-only (streaming) mode.
     """
     from openpyxl import load_workbook
 
-    try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileError("wrong_type", filename="") from exc
+    def open_book(data_only: bool):
+        try:
+            return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+            raise FileError("wrong_type", filename="") from exc
+
+    wb = open_book(False)
     if sheet:
         if sheet not in wb.sheetnames:
             raise FileError("unknown_sheet", sheet=sheet, sheets="、".join(wb.sheetnames))
@@ -305,9 +324,9 @@ def read_xlsx_table(data: bytes, sheet: str | None) -> tuple[list[tuple[int, lis
     header_index = next((i for i, r in enumerate(rows) if any(_present(c) for c in r)), None)
     if header_index is not None:
         header_row = header_index + 1
-        for rng in ws.merged_cells.ranges:
-            if rng.min_row <= header_row <= rng.max_row:
-                raise FileError("merged_header", cells=str(rng.coord))
+        for ref, first, last in _merged_ranges(data, ws._worksheet_path):
+            if first <= header_row <= last:
+                raise FileError("merged_header", cells=ref)
     problems: list[Problem] = []
     formula_cells = [
         (r, c)
@@ -316,14 +335,14 @@ def read_xlsx_table(data: bytes, sheet: str | None) -> tuple[list[tuple[int, lis
         if isinstance(v, str) and v.startswith("=") and len(v) > 1
     ]
     if formula_cells:
-        values_wb = load_workbook(io.BytesIO(data), data_only=True)
-        vws = values_wb[ws.title]
-        cached = [list(r) for r in vws.iter_rows(values_only=True)]
+        values_wb = open_book(True)
+        cached = [list(r) for r in values_wb[ws.title].iter_rows(values_only=True)]
         for r, c in formula_cells:
             value = cached[r][c] if r < len(cached) and c < len(cached[r]) else None
             if value is None:
                 problems.append(Problem("formula_no_value", row=r + 1, params={"col": c}))
             rows[r][c] = value
+    wb.close()
     return [(i + 1, r) for i, r in enumerate(rows)], problems
 
 

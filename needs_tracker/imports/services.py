@@ -16,19 +16,19 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.scoping import Scope, get_scope, scoped
-from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.experts.models import Expert, Resource, expert_fields, resource_fields
 from needs_tracker.extensions import db
 from needs_tracker.imports.identity import Candidate, CompanyIndex, clean_name, normalise_name
 from needs_tracker.imports.models import ImportBatch, ImportRecord, OrganisationMerge
 from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRow, Problem
 from needs_tracker.matching.models import DockingEvent, Match
-from needs_tracker.needs.models import Need, NeedStatusChange
+from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.taxonomy.models import TechField
 from needs_tracker.visits.models import Visit, VisitTeamMember
@@ -642,7 +642,11 @@ def _apply_values(r: RowPlan, obj: Any, names: tuple[str, ...], fields: dict[int
 
 
 def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> ImportBatch:
-    """Write a previewed import as one unit; refuses (writing nothing) when any row has errors."""
+    """Write a previewed import as one unit; refuses (writing nothing) when any row has errors.
+
+    New organisations, experts, resources and needs are inserted in bulk (one multi-row
+    INSERT ... RETURNING per table); the write scope is checked by centre_scope beforehand.
+    """
     if not plan.ok:
         raise ImportError_(_("The file has errors; nothing was imported."))
     entity = ENTITY[plan.kind]
@@ -664,45 +668,146 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
             opts = [selectinload(Visit.organisations), selectinload(Visit.team)]
         targets = _load(model, [r.target_id for r in updates], *opts)
         befores = {r.target_id: snapshot(entity, targets[r.target_id]) for r in updates}
-        new_objs = [(r, _build(entity, r, centre_id, actor, fields)) for r in creates]
-        db.session.add_all([o for _, o in new_objs])
         for r in updates:
             _update(entity, r, targets[r.target_id], fields)
         db.session.flush()
+        if entity == "visit":
+            new_objs = [(r, _build(entity, r, centre_id, actor, fields)) for r in creates]
+            db.session.add_all([o for _, o in new_objs])
+            db.session.flush()
+            created = [(r, o.id, snapshot(entity, o)) for r, o in new_objs]
+        else:
+            created = _bulk_create(entity, creates, centre_id, actor)
         records = [
-            ImportRecord(
-                batch=batch,
-                entity=entity,
-                entity_id=o.id,
-                action="create",
-                row_number=r.number,
-                before=None,
-                after=snapshot(entity, o),
-                version_after=o.version,
-            )
-            for r, o in new_objs
+            {
+                "batch_id": batch.id,
+                "entity": entity,
+                "entity_id": obj_id,
+                "action": "create",
+                "row_number": r.number,
+                "before": None,
+                "after": after,
+                "version_after": 1,
+            }
+            for r, obj_id, after in created
         ]
         records += [
-            ImportRecord(
-                batch=batch,
-                entity=entity,
-                entity_id=r.target_id,
-                action="update",
-                row_number=r.number,
-                before=befores[r.target_id],
-                after=snapshot(entity, targets[r.target_id]),
-                version_after=targets[r.target_id].version,
-            )
+            {
+                "batch_id": batch.id,
+                "entity": entity,
+                "entity_id": r.target_id,
+                "action": "update",
+                "row_number": r.number,
+                "before": befores[r.target_id],
+                "after": snapshot(entity, targets[r.target_id]),
+                "version_after": targets[r.target_id].version,
+            }
             for r in updates
         ]
-        db.session.add_all(records)
+        if records:
+            db.session.execute(insert(ImportRecord), records)
         c = plan.counts
         batch.created_count = len(creates)
         batch.updated_count = len(updates)
         batch.unchanged_count = c["unchanged"]
         batch.skipped_count = c["duplicate"]
         db.session.flush()
+        db.session.expire(batch, ["records"])
     return batch
+
+
+def _create_values(entity: str, r: RowPlan, centre_id: int | None, actor_id: int | None):
+    v = r.values
+    if entity == "organisation":
+        row = {n: v.get(n) or "" for n in MERGE_FIELDS}
+        row.update(centre_id=centre_id, credit_code=v.get("credit_code"))
+        row["kind"] = v.get("kind") or "company"
+    elif entity == "expert":
+        row = {n: v.get(n) or "" for n in EXPERT_FIELDS}
+    elif entity == "resource":
+        row = {n: v.get(n) or "" for n in RESOURCE_FIELDS}
+        row["kind"] = v.get("kind") or "other"
+    else:
+        row = {
+            "centre_id": centre_id,
+            "organisation_id": v["organisation_id"],
+            "title": v["title"],
+            "description": v["description"],
+            "need_type": v.get("need_type") or "rnd",
+            "urgency": v.get("urgency") or "low",
+            "budget": v.get("budget"),
+            "collected_on": v.get("collected_on") or date.today(),
+            "status": "collected",
+            "created_by_id": actor_id,
+        }
+    row["version"] = 1
+    return row
+
+
+CREATE_KEYS = {
+    "organisation": ("name",),
+    "expert": ("name", "organisation"),
+    "resource": ("name", "owner_organisation", "description"),
+    "need": ("organisation_id", "title", "description"),
+}
+
+
+def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[tuple]:
+    """Insert the new rows of one kind in bulk; return (row plan, new id, snapshot)."""
+    if not creates:
+        return []
+    model = MODELS[entity]
+    actor_id = actor.id if actor else None
+    values = [_create_values(entity, r, centre_id, actor_id) for r in creates]
+    # The planner guarantees that the key columns are unique among the new rows, so the
+    # returned ids are matched by key (RETURNING order is not guaranteed by every backend,
+    # and asking SQLAlchemy for it makes SQLite insert one row at a time).
+    key_cols = CREATE_KEYS[entity]
+    returned = db.session.execute(
+        insert(model)
+        .returning(model.id, *(getattr(model, k) for k in key_cols))
+        .execution_options(render_nulls=True),  # one batch, even when some values are NULL
+        values,
+    ).all()
+    by_key = {tuple(row[1:]): row[0] for row in returned}
+    ids = [by_key[tuple(v[k] for k in key_cols)] for v in values]
+    assoc = {"expert": expert_fields, "resource": resource_fields, "need": need_fields}.get(entity)
+    if assoc is not None:
+        key = f"{entity}_id"
+        links = [
+            {key: obj_id, "field_id": fid}
+            for r, obj_id in zip(creates, ids, strict=True)
+            for fid in dict.fromkeys(r.values.get("field_ids") or [])
+        ]
+        if links:
+            db.session.execute(insert(assoc), links)
+    if entity == "need":
+        db.session.execute(
+            insert(NeedStatusChange),
+            [
+                {
+                    "need_id": obj_id,
+                    "from_status": None,
+                    "to_status": "collected",
+                    "changed_by_id": actor_id,
+                    "note": "import",
+                }
+                for obj_id in ids
+            ],
+        )
+    names = {
+        "organisation": MERGE_FIELDS,
+        "expert": EXPERT_FIELDS,
+        "resource": RESOURCE_FIELDS,
+        "need": NEED_FIELDS,
+    }[entity]
+    out = []
+    for r, obj_id, row in zip(creates, ids, values, strict=True):
+        after = {n: _json(row.get(n)) for n in names}
+        if assoc is not None:
+            after["field_ids"] = list(dict.fromkeys(r.values.get("field_ids") or []))
+        out.append((r, obj_id, after))
+    return out
 
 
 def _build(entity, r: RowPlan, centre_id, actor, fields):
@@ -851,9 +956,18 @@ def undo_import(batch: ImportBatch, actor: User | None) -> None:
         problems = undo_problems(batch)
         if problems:
             raise ImportError_(" ".join(dict.fromkeys(problems)))
+        objs: dict[tuple[str, int], Any] = {}
+        for entity in {r.entity for r in batch.records}:
+            model = MODELS[entity]
+            ids = [r.entity_id for r in batch.records if r.entity == entity]
+            opts = [selectinload(model.fields)] if hasattr(model, "fields") else []
+            if entity == "need":
+                opts.append(selectinload(Need.history))
+            if entity == "visit":
+                opts += [selectinload(Visit.organisations), selectinload(Visit.team)]
+            objs.update({(entity, i): o for i, o in _load(model, ids, *opts).items()})
         for rec in reversed(batch.records):
-            model = MODELS[rec.entity]
-            obj = db.session.scalar(select(model).where(model.id == rec.entity_id))
+            obj = objs[(rec.entity, rec.entity_id)]
             if rec.action == "create":
                 if hasattr(obj, "fields"):
                     obj.fields = []
