@@ -104,23 +104,23 @@ def _bin(name: str) -> str:
     return str(ROOT / ".venv" / "bin" / name)
 
 
-SCHEMA = """
-from needs_tracker import create_app
-from needs_tracker.extensions import db
-app = create_app()
-with app.app_context():
-    db.create_all()
-"""
-
-# A second centre with an organisation of its own: the admin flow puts a new user there and
-# checks that the user sees that centre's data and none of the demo centre's.
-SECOND_CENTRE = """
-from needs_tracker import create_app
+# One interpreter for the whole set-up (importing the app takes seconds): the schema from the
+# models (migrations for the features come at integration), then the real `flask demo seed`
+# command through Flask's CLI runner, then a second centre with an organisation of its own (the
+# admin flow puts a new user there and checks that the user sees that centre only).
+SETUP = """
+import sys
+from wsgi import app
 from needs_tracker.centres.services import create_centre
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
 from needs_tracker.organisations.services import create_organisation
-app = create_app()
+with app.app_context():
+    db.create_all()
+result = app.test_cli_runner().invoke(args=["demo", "seed", "--password", sys.argv[1]])
+print(result.output)
+if result.exit_code:
+    raise SystemExit(f"demo seed failed: {result.exception!r}")
 with app.app_context():
     set_scope(db.session, Scope.system())
     centre = create_centre("青岛服务中心", "青岛市", ["青岛市科协"])
@@ -163,9 +163,7 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
     )
     python = _bin("python")
     _run([python, "-m", "needs_tracker.i18n", "compile"], env, log)
-    _run([python, "-c", SCHEMA], env, log)
-    _run([_bin("flask"), "--app", "wsgi", "demo", "seed", "--password", PASSWORD], env, log)
-    _run([python, "-c", SECOND_CENTRE], env, log)
+    _run([python, "-c", SETUP, PASSWORD], env, log)
     port = _free_port()
     with log.open("a") as out:
         proc = subprocess.Popen(
@@ -175,6 +173,7 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
                 str(workers),
                 "--threads",
                 "4",
+                "--preload",  # import the app once, then fork the workers
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--access-logfile",
@@ -326,7 +325,9 @@ class Browse:
     def check(self, name: str, axe: bool = True) -> dict[str, Any]:
         """Check the page now shown: guards, labels, axe-core, screenshot. Returns axe's result."""
         page = self.page
+        t0 = time.monotonic()
         page.wait_for_load_state("load")
+        t1 = time.monotonic()
         self.shot_count += 1
         page.screenshot(
             path=str(self.shots / f"{self.label}-{self.shot_count:02d}-{_slug(name)}.png"),
@@ -346,6 +347,9 @@ class Browse:
             if blocking:
                 self.a11y.append(f"[{self.label}] axe-core on {page.url}:\n" + _describe(blocking))
             self.axe_pages.append(page.url)
+        t2 = time.monotonic()
+        if os.environ.get("E2E_TIMING"):
+            print(f"TIMING {name}: load {t1 - t0:.2f}s checks {t2 - t1:.2f}s")
         problems = self.problems()
         assert not problems, "\n".join(problems)
         self.checked_navigations = self.navigations
