@@ -1,0 +1,234 @@
+"""Matching pages and actions: every route x every role, and what each role sees."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from needs_tracker.common.models import utcnow
+from needs_tracker.extensions import db
+from needs_tracker.matching import services
+from needs_tracker.matching.models import Match, MatchDismissal
+from needs_tracker.matching.services import MeetingData, transition_match
+
+ROLES = ["member", "coordinator", "leader", "admin", "consortium", "other", "other_coordinator"]
+ACTORS = {"coordinator", "admin"}
+
+
+def _match(pool, status="proposed"):
+    user = pool["users"]["coordinator"]
+    match = services.propose_match(pool["need_a"], "expert", pool["expert"].id, user)
+    if status != "proposed":
+        transition_match(match, "contacted", user)
+    db.session.commit()
+    return match
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_need_page_panel_by_role(pool, client, auth, role):
+    _match(pool)
+    auth.login(role)
+    resp = client.get(f"/needs/{pool['need_a'].id}")
+    if role in {"other", "other_coordinator"}:
+        assert resp.status_code == 404
+        return
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "推荐的专家与资源" in html and "对接记录" in html
+    assert "领域一致：智能检测" in html
+    assert "邢卫东" in html and "已推荐" in html  # the current match and its timeline
+    assert ("推荐</button>" in html) == (role in ACTORS)
+    assert ("记录下一步" in html) == (role in ACTORS)
+    assert "js/matching.js" in html
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_propose_by_role(pool, client, auth, role):
+    auth.login(role)
+    resp = client.post(
+        f"/matching/needs/{pool['need_a'].id}/propose",
+        data={"kind": "expert", "candidate_id": pool["expert"].id},
+    )
+    expected = 302 if role in ACTORS else 404 if role.startswith("other") else 403
+    assert resp.status_code == expected
+    count = db.session.scalar(select(func.count()).select_from(Match))
+    assert count == (1 if role in ACTORS else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_dismiss_by_role(pool, client, auth, role):
+    auth.login(role)
+    resp = client.post(
+        f"/matching/needs/{pool['need_a'].id}/dismiss",
+        data={"kind": "expert", "candidate_id": pool["expert"].id},
+    )
+    expected = 302 if role in ACTORS else 404 if role.startswith("other") else 403
+    assert resp.status_code == expected
+    assert db.session.scalar(select(func.count()).select_from(MatchDismissal)) == (
+        1 if role in ACTORS else 0
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_step_by_role(pool, client, auth, role):
+    match = _match(pool)
+    auth.login(role)
+    resp = client.post(
+        f"/matching/{match.id}/step",
+        data={f"m{match.id}-to_status": "contacted", f"m{match.id}-version": match.version},
+    )
+    expected = 302 if role in ACTORS else 404 if role.startswith("other") else 403
+    assert resp.status_code == expected
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).status == ("contacted" if role in ACTORS else "proposed")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_groups_page_by_role(pool, client, auth, role, make_need):
+    make_need(
+        pool["org_a2"], "焊缝缺陷检测", description="焊缝无损检测", field_ids=[pool["field"].id]
+    )
+    auth.login(role)
+    resp = client.get("/matching/groups")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    if role.startswith("other"):
+        assert "焊缝缺陷自动检测" not in html
+    else:
+        assert "焊缝缺陷自动检测" in html and "推荐专家" in html
+    assert ("创建对接活动" in html) == (role in ACTORS and not role.startswith("other"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_group_event_by_role(pool, client, auth, role, make_need):
+    other = make_need(pool["org_a2"], "焊缝缺陷检测", field_ids=[pool["field"].id])
+    auth.login(role)
+    resp = client.post(
+        "/matching/groups/event",
+        data={
+            "need_ids": f"{pool['need_a'].id},{other.id}",
+            "expert_id": pool["expert"].id,
+            "title": "焊缝检测专题对接会",
+        },
+    )
+    created = db.session.scalar(select(func.count()).select_from(Match))
+    if role in ACTORS:
+        assert resp.status_code == 302 and created == 2
+    elif role == "other_coordinator":
+        # Needs of another centre are invisible: refused, nothing created.
+        assert resp.status_code == 302 and created == 0
+    else:
+        assert resp.status_code == 403 and created == 0
+
+
+def test_other_centre_cannot_move_or_see_a_match(pool, client, auth):
+    match = _match(pool)
+    auth.login("other_coordinator")
+    resp = client.post(
+        f"/matching/{match.id}/step",
+        data={f"m{match.id}-to_status": "contacted", f"m{match.id}-version": match.version},
+    )
+    assert resp.status_code == 404
+    assert (
+        "邢卫东"
+        not in client.get(f"/experts/{pool['expert'].id}").get_data(as_text=True)[
+            client.get(f"/experts/{pool['expert'].id}")
+            .get_data(as_text=True)
+            .find("已对接的需求") :
+        ]
+    )
+
+
+def test_illegal_jump_is_refused_in_the_page_with_a_message(pool, client, auth):
+    match = _match(pool)
+    auth.login("coordinator")
+    resp = client.post(
+        f"/matching/{match.id}/step",
+        data={f"m{match.id}-to_status": "resolved", f"m{match.id}-version": match.version},
+        follow_redirects=True,
+    )
+    assert "对接不能从“已推荐”直接变为“已解决”：需先记录“已联系”。" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).status == "proposed"
+
+
+def test_meeting_step_from_the_form_records_the_event(pool, client, auth):
+    match = _match(pool, "contacted")
+    auth.login("coordinator")
+    p = f"m{match.id}-"
+    client.post(
+        f"/matching/{match.id}/step",
+        data={
+            p + "to_status": "meeting_held",
+            p + "version": match.version,
+            p + "held_on": "2021-04-08",
+            p + "place": "潍坊学院",
+            p + "attendees": "胡志强、邢卫东",
+            p + "minutes": "确定检测方案",
+        },
+    )
+    db.session.expire_all()
+    match = db.session.get(Match, match.id)
+    assert match.status == "meeting_held"
+    assert match.docking_event.held_on == date(2021, 4, 8)
+    assert match.docking_event.attendees == "胡志强、邢卫东"
+    html = client.get(f"/needs/{pool['need_a'].id}").get_data(as_text=True)
+    assert "确定检测方案" in html and "已召开对接会" in html
+
+
+def test_stale_version_is_refused(pool, client, auth):
+    match = _match(pool)
+    auth.login("coordinator")
+    resp = client.post(
+        f"/matching/{match.id}/step",
+        data={f"m{match.id}-to_status": "contacted", f"m{match.id}-version": match.version + 5},
+        follow_redirects=True,
+    )
+    assert "已被他人更新" in resp.get_data(as_text=True)
+
+
+def test_dismissed_suggestion_disappears_from_the_page(pool, client, auth):
+    auth.login("coordinator")
+    url = f"/needs/{pool['need_a'].id}"
+    assert "于晓东" in client.get(url).get_data(as_text=True)
+    client.post(
+        f"/matching/needs/{pool['need_a'].id}/dismiss",
+        data={"kind": "expert", "candidate_id": pool["vision"].id},
+    )
+    assert "于晓东" not in client.get(url).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["member", "coordinator", "leader", "admin", "other"])
+def test_expert_and_resource_panels_show_matched_needs_of_own_centre(pool, client, auth, role):
+    match = _match(pool)
+    transition_match(match, "contacted", pool["users"]["coordinator"])
+    services.propose_match(pool["need_a"], "resource", pool["resource"].id, pool["users"]["admin"])
+    db.session.commit()
+    auth.login(role)
+    expert_html = client.get(f"/experts/{pool['expert'].id}").get_data(as_text=True)
+    resource_html = client.get(f"/resources/{pool['resource'].id}").get_data(as_text=True)
+    assert "已对接的需求" in expert_html and "已对接的需求" in resource_html
+    visible = role != "other"
+    assert ("焊缝缺陷自动检测" in expert_html) == visible
+    assert ("已联系: 1" in expert_html) == visible
+    assert ("焊缝缺陷自动检测" in resource_html) == visible
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_stale_matches_on_the_home_page_for_coordinators(pool, client, auth, role, app):
+    match = _match(pool)
+    match.status_changed_at = utcnow() - timedelta(days=app.config["STALE_MATCH_DAYS"] + 1)
+    db.session.commit()
+    auth.login(role)
+    html = client.get("/").get_data(as_text=True)
+    shows_panel = role in ACTORS or role == "other_coordinator"
+    assert ("超过 14 天无进展的对接" in html) == shows_panel
+    if shows_panel:
+        section = html.split("超过 14 天无进展的对接")[1].split("</section>")[0]
+        assert ("焊缝缺陷自动检测" in section) == (role in ACTORS)
+
+
+def test_meeting_data_class_defaults():
+    assert MeetingData(date(2021, 1, 1)).place == ""
