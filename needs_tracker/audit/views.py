@@ -1,0 +1,149 @@
+"""Audit pages: a record's history (for whoever sees the record) and the admin search.
+
+Read-only by design: every route here answers GET only; nothing in the app updates or deletes
+audit entries.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from needs_tracker.audit.events import Action
+from needs_tracker.audit.services import (
+    AuditFilter,
+    audited_tables,
+    format_value,
+    history_stmt,
+    record_is_visible,
+    search_stmt,
+    user_names,
+    visible_to,
+)
+from needs_tracker.common.choices import Role
+from needs_tracker.common.listing import paginate
+from needs_tracker.common.permissions import roles_required, scope_for
+from needs_tracker.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+ACTION_LABELS = {
+    Action.CREATE.value: _l("Created"),
+    Action.UPDATE.value: _l("Changed"),
+    Action.DELETE.value: _l("Deleted permanently"),
+    Action.SOFT_DELETE.value: _l("Moved to trash"),
+    Action.RESTORE.value: _l("Restored"),
+}
+
+
+def _template_globals() -> dict:
+    return {"action_labels": ACTION_LABELS, "fmt": format_value}
+
+
+@bp.route("/<table>/<int:record_id>")
+@login_required
+def history(table: str, record_id: int):
+    """Every change of one record (and of its child rows), newest first."""
+    scope = scope_for(current_user)
+    if not record_is_visible(table, record_id, scope, current_user.has_role(Role.ADMIN)):
+        abort(404)
+    stmt = visible_to(history_stmt(table, record_id), scope)
+    page = paginate(stmt)
+    return render_template(
+        "audit/history.html",
+        page=page,
+        table=table,
+        record_id=record_id,
+        names=user_names(page.items),
+        **_template_globals(),
+    )
+
+
+def _parse_filter(errors: list[str]) -> AuditFilter:
+    f = AuditFilter()
+    args = request.args
+    raw_user = args.get("user", "").strip()
+    if raw_user:
+        if raw_user.isdigit():
+            f.user_id = int(raw_user)
+        else:
+            from sqlalchemy import select
+
+            from needs_tracker.auth.models import User
+
+            f.user_id = db.session.scalar(select(User.id).where(User.username == raw_user[:64]))
+            if f.user_id is None:
+                errors.append(_("No user named %(name)s.", name=raw_user[:64]))
+                f.user_id = -1
+    f.table = args.get("table", "").strip()[:64]
+    action = args.get("action", "")
+    f.action = action if action in ACTION_LABELS else ""
+    for name in ("from", "to"):
+        raw = args.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            errors.append(_("Not a valid date: %(value)s (use YYYY-MM-DD)", value=raw[:20]))
+            continue
+        if name == "from":
+            f.start = value
+        else:
+            f.end = value
+    raw_id = args.get("record", "").strip()
+    if raw_id:
+        if raw_id.isdigit() and len(raw_id) < 12:
+            f.record_id = int(raw_id)
+        else:
+            errors.append(_("A record number is a whole number."))
+    f.text = args.get("q", "").strip()[:100]
+    return f
+
+
+@bp.route("/")
+@login_required
+@roles_required(Role.ADMIN)
+def search():
+    """Admins search the whole trail by user, table, action, dates and text."""
+    errors: list[str] = []
+    f = _parse_filter(errors)
+    page = paginate(search_stmt(f))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "audit/search.html",
+        page=page,
+        f=f,
+        args=args,
+        errors=errors,
+        tables=audited_tables(),
+        names=user_names(page.items),
+        **_template_globals(),
+    )
+
+
+def history_panel(table: str):
+    """A panel function for a detail page: the record's latest changes and a link to all."""
+
+    def panel(obj, user) -> Markup | None:
+        if not user.is_authenticated:
+            return None
+        stmt = visible_to(history_stmt(table, obj.id), scope_for(user)).limit(5)
+        entries = list(db.session.scalars(stmt))
+        return Markup(
+            render_template(
+                "audit/_panel.html",
+                entries=entries,
+                table=table,
+                record_id=obj.id,
+                names=user_names(entries),
+                **_template_globals(),
+            )
+        )
+
+    return panel
