@@ -1,0 +1,626 @@
+"""Pure pandas report builder: DataFrames in, a Report out (no Flask, no SQLAlchemy).
+
+The input frames (see ReportInput) cover the report period and the previous period of the
+same length; queries.py fills them from the database, tests build them by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+OPEN_NEED_STATUSES = ("collected", "assessing", "matching", "matched", "in_progress")
+PROGRESS_MATCH_STATUSES = ("contacted", "meeting_held", "agreement", "resolved")
+STALE_DAYS = 30
+
+COLUMNS: dict[str, list[str]] = {
+    # done and planned visits from the previous period's start to a month after the period
+    "visits": ["id", "visit_date", "status", "purpose"],
+    "visit_orgs": ["visit_id", "organisation_id"],
+    "organisations": ["id", "name", "short_name", "kind", "district"],
+    "team": ["visit_id", "position", "name", "title", "organisation_name"],
+    # needs collected in either period
+    "needs": [
+        "id",
+        "organisation_id",
+        "visit_id",
+        "title",
+        "collected_on",
+        "status",
+        "need_type",
+        "urgency",
+    ],
+    "need_fields": ["need_id", "field"],
+    # need status changes (to resolved) in either period, with the need's collection date
+    "resolutions": ["need_id", "changed_at", "collected_on"],
+    # match transitions in either period, with the match and its need and candidate
+    "transitions": [
+        "match_id",
+        "to_status",
+        "at",
+        "need_id",
+        "need_title",
+        "collected_on",
+        "first_at",
+        "organisation_id",
+        "candidate",
+        "candidate_org",
+        "candidate_title",
+        "candidate_kind",
+        "amount",
+    ],
+    "events": ["id", "title", "held_on"],
+    # open needs whose status has not changed for STALE_DAYS at the end of the period
+    "stale": ["id", "title", "organisation_id", "status", "status_changed_at", "collected_on"],
+}
+
+
+@dataclass
+class Period:
+    """A range of whole months, first day to last day inclusive."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def months(cls, first: str, last: str | None = None) -> Period:
+        """Period from "YYYY-MM" to "YYYY-MM" (inclusive); one month when last is None."""
+        y1, m1 = (int(p) for p in first.split("-"))
+        y2, m2 = (int(p) for p in (last or first).split("-"))
+        start, last_month = date(y1, m1, 1), date(y2, m2, 1)
+        if last_month < start:
+            raise ValueError("period ends before it starts")
+        return cls(start, _month_end(last_month))
+
+    @property
+    def n_months(self) -> int:
+        """Number of months covered."""
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        first = _add_months(self.start, -self.n_months)
+        return Period(first, self.start - timedelta(days=1))
+
+    def following_month(self) -> Period:
+        """The month after the period (the next-month plan's horizon)."""
+        first = self.end + timedelta(days=1)
+        return Period(first, _month_end(first))
+
+    def label(self) -> str:
+        """The report's own heading, e.g. "2021 年 1-3 月"."""
+        if self.start.year == self.end.year:
+            if self.n_months == 1:
+                return f"{self.start.year} 年 {self.start.month} 月"
+            return f"{self.start.year} 年 {self.start.month}-{self.end.month} 月"
+        return f"{self.start.year} 年 {self.start.month} 月-{self.end.year} 年 {self.end.month} 月"
+
+
+def _month_end(day: date) -> date:
+    return _add_months(day.replace(day=1), 1) - timedelta(days=1)
+
+
+def _add_months(day: date, n: int) -> date:
+    index = day.year * 12 + day.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class ReportInput:
+    """Everything the builder reads; each frame has the columns in COLUMNS."""
+
+    centre: str
+    region: str
+    partners: list[str]
+    period: Period
+    frames: dict[str, pd.DataFrame]
+    # organisation ids visited (done) before the previous period started
+    visited_before: set[int] = field(default_factory=set)
+    open_needs: int = 0
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The named frame with its columns (empty frames keep their columns)."""
+        df = self.frames.get(name)
+        if df is None or df.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+        return df
+
+
+@dataclass
+class Figures:
+    """The numbers of one period."""
+
+    visits: int = 0
+    organisations_visited: int = 0
+    companies_visited: int = 0
+    companies_new: int = 0
+    companies_revisited: int = 0
+    team_members: int = 0
+    needs_collected: int = 0
+    needs_by_field: dict[str, int] = field(default_factory=dict)
+    needs_by_type: dict[str, int] = field(default_factory=dict)
+    needs_by_district: dict[str, int] = field(default_factory=dict)
+    needs_by_urgency: dict[str, int] = field(default_factory=dict)
+    matches_made: int = 0
+    needs_matched: int = 0
+    docking_meetings: int = 0
+    agreements: int = 0
+    agreement_amount: float = 0.0
+    resolved: int = 0
+    median_days_to_first_match: float | None = None
+    median_days_to_resolved: float | None = None
+
+
+SCALARS = (
+    "visits",
+    "organisations_visited",
+    "companies_visited",
+    "companies_new",
+    "companies_revisited",
+    "team_members",
+    "needs_collected",
+    "matches_made",
+    "needs_matched",
+    "docking_meetings",
+    "agreements",
+    "resolved",
+)
+
+
+@dataclass
+class Report:
+    """A built report: figures, the previous period's, tables and the generated text."""
+
+    centre: str
+    period: Period
+    current: Figures
+    previous: Figures
+    team: list[dict[str, str]]
+    visited: list[dict[str, Any]]
+    projects: list[dict[str, Any]]
+    stale: list[dict[str, Any]]
+    planned: list[dict[str, Any]]
+    narrative: str
+    next_month_plan: str
+    open_needs: int = 0
+
+    def change(self) -> dict[str, int]:
+        """Change of each count vs the previous period."""
+        return {k: getattr(self.current, k) - getattr(self.previous, k) for k in SCALARS}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape (see the CLI contract)."""
+        cur = asdict(self.current)
+        out: dict[str, Any] = {
+            "centre": self.centre,
+            "period_start": self.period.start.isoformat(),
+            "period_end": self.period.end.isoformat(),
+            "period_label": self.period.label(),
+        }
+        out.update(cur)
+        out.update(
+            {
+                "previous": asdict(self.previous),
+                "change": self.change(),
+                "team": self.team,
+                "visited": self.visited,
+                "projects": self.projects,
+                "stale_needs": self.stale,
+                "planned_visits": self.planned,
+                "open_needs": self.open_needs,
+                "narrative": self.narrative,
+                "next_month_plan": self.next_month_plan,
+            }
+        )
+        return out
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def _in(series: pd.Series, period: Period) -> pd.Series:
+    days = pd.to_datetime(series).dt.date
+    return (days >= period.start) & (days <= period.end)
+
+
+def _counts(series: pd.Series) -> dict[str, int]:
+    counts = series.fillna("").astype(str).value_counts()
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _median_days(later: pd.Series, earlier: pd.Series) -> float | None:
+    if later.empty:
+        return None
+    a = pd.to_datetime(later).dt.tz_localize(None) if _aware(later) else pd.to_datetime(later)
+    b = pd.to_datetime(earlier)
+    days = (a.dt.normalize() - b.dt.normalize()).dt.days
+    return float(days.median()) if not days.empty else None
+
+
+def _aware(series: pd.Series) -> bool:
+    s = pd.to_datetime(series)
+    return getattr(s.dt, "tz", None) is not None
+
+
+def _done_visits(inp: ReportInput, period: Period) -> pd.DataFrame:
+    visits = inp.frame("visits")
+    return visits[(visits["status"] == "done") & _in(visits["visit_date"], period)]
+
+
+def compute_figures(inp: ReportInput, period: Period) -> Figures:
+    """Figures of one period from the input frames."""
+    fig = Figures()
+    visits = _done_visits(inp, period)
+    fig.visits = int(len(visits))
+    vo = inp.frame("visit_orgs")
+    orgs = inp.frame("organisations")
+    visited = vo[vo["visit_id"].isin(visits["id"])]
+    org_ids = set(visited["organisation_id"].astype(int))
+    fig.organisations_visited = len(org_ids)
+    companies = set(orgs[(orgs["id"].isin(org_ids)) & (orgs["kind"] == "company")]["id"])
+    fig.companies_visited = len(companies)
+    # revisited: visited (done) before this period started
+    all_visits = inp.frame("visits")
+    earlier_ids = all_visits[
+        (all_visits["status"] == "done")
+        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
+    ]["id"]
+    earlier_orgs = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
+    earlier_orgs |= inp.visited_before
+    fig.companies_revisited = len(companies & earlier_orgs)
+    fig.companies_new = fig.companies_visited - fig.companies_revisited
+    team = inp.frame("team")
+    team = team[team["visit_id"].isin(visits["id"])]
+    fig.team_members = int(len(team.drop_duplicates(["name", "organisation_name"])))
+
+    needs = inp.frame("needs")
+    needs = needs[_in(needs["collected_on"], period)]
+    fig.needs_collected = int(len(needs))
+    nf = inp.frame("need_fields")
+    fig.needs_by_field = _counts(nf[nf["need_id"].isin(needs["id"])]["field"])
+    fig.needs_by_type = _counts(needs["need_type"])
+    fig.needs_by_urgency = _counts(needs["urgency"])
+    districts = needs.merge(
+        orgs[["id", "district"]], left_on="organisation_id", right_on="id", how="left"
+    )["district"]
+    fig.needs_by_district = _counts(districts.replace("", "—"))
+
+    tr = inp.frame("transitions")
+    tr = tr[_in(tr["at"], period)]
+    proposed = tr[tr["to_status"] == "proposed"]
+    fig.matches_made = int(proposed["match_id"].nunique())
+    fig.needs_matched = int(proposed["need_id"].nunique())
+    agreements = tr[tr["to_status"] == "agreement"].drop_duplicates("match_id")
+    fig.agreements = int(len(agreements))
+    fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
+    events = inp.frame("events")
+    fig.docking_meetings = int(_in(events["held_on"], period).sum()) if len(events) else 0
+    res = inp.frame("resolutions")
+    res = res[_in(res["changed_at"], period)].drop_duplicates("need_id")
+    fig.resolved = int(len(res))
+    fig.median_days_to_resolved = _median_days(res["changed_at"], res["collected_on"])
+    # first match of a need that got its first match in this period
+    first = proposed[_in(proposed["first_at"], period)].drop_duplicates("need_id")
+    fig.median_days_to_first_match = _median_days(first["first_at"], first["collected_on"])
+    return fig
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+def team_table(inp: ReportInput, period: Period) -> list[dict[str, str]]:
+    """Team members of the period's visits, grouped by organisation (partners first)."""
+    visits = _done_visits(inp, period).sort_values(["visit_date", "id"])
+    team = inp.frame("team")
+    team = team[team["visit_id"].isin(visits["id"])].copy()
+    if team.empty:
+        return []
+    order = {vid: i for i, vid in enumerate(visits["id"])}
+    team["_v"] = team["visit_id"].map(order)
+    team = team.sort_values(["_v", "position"]).drop_duplicates(["name", "organisation_name"])
+    partner_rank = {p: i for i, p in enumerate(inp.partners)}
+    first_seen = {o: i for i, o in enumerate(dict.fromkeys(team["organisation_name"]))}
+    team["_o"] = team["organisation_name"].map(
+        lambda o: (partner_rank.get(o, len(partner_rank)), first_seen[o])
+    )
+    team = team.sort_values(["_o", "_v", "position"], kind="stable")
+    return [
+        {"name": r.name, "title": r.title or "", "organisation": r.organisation_name or ""}
+        for r in team.itertuples()
+    ]
+
+
+def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
+    """Organisations visited in the period, in visit order, with visit count and new/revisit."""
+    visits = _done_visits(inp, period).sort_values(["visit_date", "id"])
+    vo = inp.frame("visit_orgs")
+    rows = vo[vo["visit_id"].isin(visits["id"])].copy()
+    if rows.empty:
+        return []
+    rows["_v"] = rows["visit_id"].map({vid: i for i, vid in enumerate(visits["id"])})
+    rows = rows.sort_values(["_v", "organisation_id"])
+    counts = rows.groupby("organisation_id")["visit_id"].nunique()
+    all_visits = inp.frame("visits")
+    earlier_ids = all_visits[
+        (all_visits["status"] == "done")
+        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
+    ]["id"]
+    earlier = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
+    earlier |= inp.visited_before
+    orgs = inp.frame("organisations").set_index("id")
+    out = []
+    for oid in dict.fromkeys(rows["organisation_id"].astype(int)):
+        if oid not in orgs.index:
+            continue
+        org = orgs.loc[oid]
+        out.append(
+            {
+                "id": oid,
+                "name": org["name"],
+                "short_name": org["short_name"] or org["name"],
+                "kind": org["kind"],
+                "district": org["district"] or "",
+                "visits": int(counts.get(oid, 0)),
+                "revisited": oid in earlier,
+            }
+        )
+    return out
+
+
+def projects_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
+    """Cooperation projects (matches) that progressed past proposal in the period."""
+    tr = inp.frame("transitions")
+    tr = tr[_in(tr["at"], period)]
+    if tr.empty:
+        return []
+    orgs = inp.frame("organisations").set_index("id")
+    out = []
+    for match_id, steps in tr.sort_values(["at"]).groupby("match_id", sort=False):
+        last = steps.iloc[-1]
+        if last["to_status"] not in PROGRESS_MATCH_STATUSES:
+            continue
+        oid = int(last["organisation_id"])
+        company = ""
+        if oid in orgs.index:
+            company = orgs.loc[oid]["short_name"] or orgs.loc[oid]["name"]
+        out.append(
+            {
+                "match_id": int(match_id),
+                "need": last["need_title"],
+                "company": company,
+                "candidate": last["candidate"],
+                "candidate_org": last["candidate_org"] or "",
+                "candidate_title": last["candidate_title"] or "",
+                "candidate_kind": last["candidate_kind"],
+                "status": last["to_status"],
+            }
+        )
+    return out
+
+
+def stale_table(inp: ReportInput, limit: int = 10) -> list[dict[str, Any]]:
+    """The longest-waiting open needs at the end of the period."""
+    stale = inp.frame("stale")
+    if stale.empty:
+        return []
+    orgs = inp.frame("organisations").set_index("id")
+    stale = stale.sort_values(["status_changed_at", "id"]).head(limit)
+    end = pd.Timestamp(inp.period.end)
+    out = []
+    for r in stale.itertuples():
+        changed = pd.Timestamp(r.status_changed_at)
+        if changed.tzinfo is not None:
+            changed = changed.tz_localize(None)
+        oid = int(r.organisation_id)
+        name = ""
+        if oid in orgs.index:
+            name = orgs.loc[oid]["short_name"] or orgs.loc[oid]["name"]
+        out.append(
+            {
+                "id": int(r.id),
+                "title": r.title,
+                "company": name,
+                "status": r.status,
+                "days": int((end - changed.normalize()).days),
+            }
+        )
+    return out
+
+
+def planned_table(inp: ReportInput) -> list[dict[str, Any]]:
+    """Planned visits in the month after the period, with the organisations to visit."""
+    nxt = inp.period.following_month()
+    visits = inp.frame("visits")
+    # a planned visit left over from the period itself still belongs to the plan
+    plan = visits[
+        (visits["status"] == "planned")
+        & (pd.to_datetime(visits["visit_date"]).dt.date >= inp.period.start)
+        & (pd.to_datetime(visits["visit_date"]).dt.date <= nxt.end)
+    ].sort_values(["visit_date", "id"])
+    vo = inp.frame("visit_orgs")
+    orgs = inp.frame("organisations").set_index("id")
+    out = []
+    for v in plan.itertuples():
+        names = [
+            orgs.loc[o]["short_name"] or orgs.loc[o]["name"]
+            for o in vo[vo["visit_id"] == v.id]["organisation_id"].astype(int)
+            if o in orgs.index
+        ]
+        out.append(
+            {
+                "id": int(v.id),
+                "date": pd.Timestamp(v.visit_date).date().isoformat(),
+                "purpose": v.purpose or "",
+                "organisations": names,
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- narrative
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_count(n: int) -> str:
+    """Chinese numeral for a small count, as the report writes it (两家, 三家, 十二家)."""
+    if n == 2:
+        return "两"
+    if n < 10:
+        return CN_DIGITS[n]
+    if n < 20:
+        return "十" + (CN_DIGITS[n - 10] if n > 10 else "")
+    if n < 100:
+        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def centre_label(centre: str, partners: list[str]) -> str:
+    """ "联合体-潍坊服务中心" when the consortium is a co-building organisation."""
+    if any("联合体" in p for p in partners) and not centre.startswith("联合体"):
+        return f"联合体-{centre}"
+    return centre
+
+
+def city_of(region: str, centre: str) -> str:
+    """The city the centre serves ("山东省潍坊市" -> "潍坊市")."""
+    text = region or ""
+    if "省" in text:
+        text = text.split("省", 1)[1]
+    if text:
+        return text
+    return centre.replace("服务中心", "市") if centre.endswith("服务中心") else centre
+
+
+def _team_phrase(team: list[dict[str, str]]) -> str:
+    groups: dict[str, list[str]] = {}
+    for m in team:
+        groups.setdefault(m["organisation"], []).append(f"{m['title']}{m['name']}")
+    return "，".join(f"{org}{'、'.join(people)}" for org, people in groups.items())
+
+
+def _visited_phrase(visited: list[dict[str, Any]]) -> str:
+    companies = [v for v in visited if v["kind"] == "company"]
+    others = [v["short_name"] for v in visited if v["kind"] != "company"]
+    by_district: dict[str, list[str]] = {}
+    for v in companies:
+        by_district.setdefault(v["district"], []).append(v["short_name"])
+    parts = [f"{d}{'、'.join(names)}" for d, names in by_district.items()]
+    text = "，".join(parts)
+    if companies:
+        text += "等部分企业"
+    if others:
+        text += ("和" if companies else "") + "、".join(others)
+    return text
+
+
+def _fields_phrase(by_field: dict[str, int], limit: int = 5) -> str:
+    items = list(by_field.items())
+    shown = "、".join(f"{k}（{v}项）" for k, v in items[:limit])
+    return shown + ("等" if len(items) > limit else "")
+
+
+def _project_phrase(p: dict[str, Any]) -> str:
+    if p["candidate_kind"] == "resource":
+        name = p["candidate"]
+        if p["candidate_org"] and not name.startswith(p["candidate_org"]):
+            name = p["candidate_org"] + name
+        return f"{name}项目与{p['company']}的交流合作"
+    who = f"{p['candidate_org']}{p['candidate']}{p['candidate_title']}"
+    return f"{who}团队与{p['company']}的技术对接"
+
+
+def build_narrative(
+    inp: ReportInput,
+    fig: Figures,
+    team: list[dict[str, str]],
+    visited: list[dict[str, Any]],
+    projects: list[dict[str, Any]],
+) -> str:
+    """The 产学融合 paragraph, in the style of the centre's monthly report."""
+    label = centre_label(inp.centre, inp.partners)
+    sentences: list[str] = []
+    if fig.visits:
+        partner_orgs = [p for p in inp.partners if any(m["organisation"] == p for m in team)]
+        who = f"{chinese_count(len(partner_orgs))}家共建单位分别派出" if partner_orgs else "派出"
+        team_text = _team_phrase(team)
+        group = "联合组成服务团" if len({m["organisation"] for m in team}) > 1 else "组成服务团"
+        sentences.append(
+            "为做实“科创中国”服务企业工作，切实解决企业技术瓶颈，开展系列有针对性的企业需求"
+            f"征集，更好地服务地方、服务企业，{label}{who}{team_text}，{group}走访了"
+            f"{_visited_phrase(visited)}。"
+            if team
+            else f"{label}走访了{_visited_phrase(visited)}。"
+        )
+    else:
+        sentences.append(f"本期{label}未开展企业走访。")
+    if fig.needs_collected:
+        text = f"共征集企业技术需求{fig.needs_collected}项"
+        if fig.needs_by_field:
+            text += f"，涉及{_fields_phrase(fig.needs_by_field)}领域"
+        sentences.append(text + "。")
+    if fig.matches_made or fig.docking_meetings or fig.agreements or fig.resolved:
+        parts = []
+        if fig.matches_made:
+            parts.append(f"为{fig.needs_matched}项需求推荐专家和资源{fig.matches_made}次")
+        if fig.docking_meetings:
+            parts.append(f"举办技术对接会{fig.docking_meetings}场")
+        if fig.agreements:
+            amount = f"，合同金额{fig.agreement_amount:g}万元" if fig.agreement_amount else ""
+            parts.append(f"达成合作协议{fig.agreements}项{amount}")
+        if fig.resolved:
+            parts.append(f"解决企业需求{fig.resolved}项")
+        sentences.append("，".join(parts) + "。")
+    if projects:
+        phrases = list(dict.fromkeys(_project_phrase(p) for p in projects))
+        joined = "、".join(phrases[:-1]) + ("以及" if len(phrases) > 1 else "") + phrases[-1]
+        sentences.append(f"此外，{label}正积极推进{joined}。")
+    return "".join(sentences)
+
+
+def build_plan(
+    inp: ReportInput, planned: list[dict[str, Any]], projects: list[dict[str, Any]]
+) -> str:
+    """The 产学融合 line of 下月工作计划."""
+    city = city_of(inp.region, inp.centre)
+    text = f"继续走访{city}企业，征集企业需求，探讨服务方向与方式。"
+    names = list(dict.fromkeys(n for p in planned for n in p["organisations"]))
+    if names:
+        dates = sorted({p["date"] for p in planned})
+        when = "、".join(f"{int(d[5:7])}月{int(d[8:10])}日" for d in dates)
+        text += f"计划于{when}走访{'、'.join(names)}。"
+    if inp.open_needs:
+        text += f"持续跟进{inp.open_needs}项尚未解决的企业需求"
+        if projects:
+            text += f"，推进{'、'.join(dict.fromkeys(p['company'] for p in projects))}等对接项目"
+        text += "。"
+    return text
+
+
+def build_report(inp: ReportInput) -> Report:
+    """Build the report of inp.period (and its comparison with the previous period)."""
+    period = inp.period
+    current = compute_figures(inp, period)
+    previous = compute_figures(inp, period.previous())
+    team = team_table(inp, period)
+    visited = visited_table(inp, period)
+    projects = projects_table(inp, period)
+    planned = planned_table(inp)
+    return Report(
+        centre=inp.centre,
+        period=period,
+        current=current,
+        previous=previous,
+        team=team,
+        visited=visited,
+        projects=projects,
+        stale=stale_table(inp),
+        planned=planned,
+        narrative=build_narrative(inp, current, team, visited, projects),
+        next_month_plan=build_plan(inp, planned, projects),
+        open_needs=inp.open_needs,
+    )

@@ -1,0 +1,218 @@
+"""Load a period's data into DataFrames with a few scoped ORM queries (no per-row queries).
+
+Every statement goes through db.session with ORM entities, so the centre scoping of the acting
+user applies on top of the explicit centre filter.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import case, func, select
+
+from needs_tracker.centres.models import Centre
+from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.extensions import db
+from needs_tracker.matching.models import DockingEvent, Match, MatchTransition
+from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.organisations.models import Organisation
+from needs_tracker.reports.builder import (
+    COLUMNS,
+    OPEN_NEED_STATUSES,
+    STALE_DAYS,
+    Period,
+    ReportInput,
+)
+from needs_tracker.taxonomy.models import TechField
+from needs_tracker.visits.models import Visit, VisitTeamMember, visit_organisations
+
+
+def _frame(stmt, name: str, **options) -> pd.DataFrame:
+    rows = db.session.execute(stmt, execution_options=options or None).mappings().all()
+    return pd.DataFrame(rows, columns=COLUMNS[name])
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def load_input(centre: Centre, period: Period) -> ReportInput:
+    """Everything the builder needs for period and the previous period, for one centre."""
+    prev = period.previous()
+    start, end = prev.start, period.end
+    horizon = period.following_month().end
+    t0, t1 = _at(start), _at(end + timedelta(days=1))
+    cid = centre.id
+
+    in_window = (
+        (Visit.centre_id == cid) & (Visit.visit_date >= start) & (Visit.visit_date <= horizon)
+    )
+    frames: dict[str, pd.DataFrame] = {}
+    frames["visits"] = _frame(
+        select(Visit.id, Visit.visit_date, Visit.status, Visit.purpose).where(in_window), "visits"
+    )
+    frames["visit_orgs"] = _frame(
+        select(visit_organisations.c.visit_id, visit_organisations.c.organisation_id)
+        .join(Visit, Visit.id == visit_organisations.c.visit_id)
+        .where(in_window),
+        "visit_orgs",
+    )
+    frames["team"] = _frame(
+        select(
+            VisitTeamMember.visit_id,
+            VisitTeamMember.position,
+            VisitTeamMember.name,
+            VisitTeamMember.title,
+            VisitTeamMember.organisation_name,
+        )
+        .join(Visit, Visit.id == VisitTeamMember.visit_id)
+        .where(in_window, Visit.visit_date <= end, Visit.status == "done"),
+        "team",
+    )
+    need_window = (
+        (Need.centre_id == cid) & (Need.collected_on >= start) & (Need.collected_on <= end)
+    )
+    frames["needs"] = _frame(
+        select(
+            Need.id,
+            Need.organisation_id,
+            Need.visit_id,
+            Need.title,
+            Need.collected_on,
+            Need.status,
+            Need.need_type,
+            Need.urgency,
+        ).where(need_window),
+        "needs",
+    )
+    frames["need_fields"] = _frame(
+        select(need_fields.c.need_id, TechField.name.label("field"))
+        .join(Need, Need.id == need_fields.c.need_id)
+        .join(TechField, TechField.id == need_fields.c.field_id)
+        .where(need_window)
+        .order_by(TechField.position),
+        "need_fields",
+    )
+    frames["resolutions"] = _frame(
+        select(NeedStatusChange.need_id, NeedStatusChange.changed_at, Need.collected_on)
+        .join(Need, Need.id == NeedStatusChange.need_id)
+        .where(
+            Need.centre_id == cid,
+            NeedStatusChange.to_status == "resolved",
+            NeedStatusChange.changed_at >= t0,
+            NeedStatusChange.changed_at < t1,
+        ),
+        "resolutions",
+    )
+    active = (
+        select(Match.need_id)
+        .join(MatchTransition, MatchTransition.match_id == Match.id)
+        .where(Match.centre_id == cid, MatchTransition.at >= t0, MatchTransition.at < t1)
+    )
+    first = (
+        select(Match.need_id.label("need_id"), func.min(MatchTransition.at).label("first_at"))
+        .join(MatchTransition, MatchTransition.match_id == Match.id)
+        .where(Match.centre_id == cid, Match.need_id.in_(active))
+        .group_by(Match.need_id)
+        .subquery()
+    )
+    frames["transitions"] = _frame(
+        select(
+            MatchTransition.match_id,
+            MatchTransition.to_status,
+            MatchTransition.at,
+            Match.need_id,
+            Need.title.label("need_title"),
+            Need.collected_on,
+            first.c.first_at,
+            Need.organisation_id,
+            func.coalesce(Expert.name, Resource.name).label("candidate"),
+            func.coalesce(Expert.organisation, Resource.owner_organisation).label("candidate_org"),
+            func.coalesce(Expert.title, "").label("candidate_title"),
+            case((Match.expert_id.is_not(None), "expert"), else_="resource").label(
+                "candidate_kind"
+            ),
+            Match.amount,
+        )
+        .join(Match, Match.id == MatchTransition.match_id)
+        .join(Need, Need.id == Match.need_id)
+        .join(first, first.c.need_id == Match.need_id)
+        .outerjoin(Expert, Expert.id == Match.expert_id)
+        .outerjoin(Resource, Resource.id == Match.resource_id)
+        .where(Match.centre_id == cid, MatchTransition.at >= t0, MatchTransition.at < t1)
+        .order_by(MatchTransition.at, MatchTransition.id),
+        "transitions",
+        include_deleted=True,
+    )
+    frames["events"] = _frame(
+        select(DockingEvent.id, DockingEvent.title, DockingEvent.held_on).where(
+            DockingEvent.centre_id == cid,
+            DockingEvent.held_on >= start,
+            DockingEvent.held_on <= end,
+        ),
+        "events",
+    )
+    open_need = (Need.centre_id == cid) & Need.status.in_(OPEN_NEED_STATUSES)
+    frames["stale"] = _frame(
+        select(
+            Need.id,
+            Need.title,
+            Need.organisation_id,
+            Need.status,
+            Need.status_changed_at,
+            Need.collected_on,
+        )
+        .where(
+            open_need,
+            Need.collected_on <= end,
+            Need.status_changed_at < _at(end - timedelta(days=STALE_DAYS - 1)),
+        )
+        .order_by(Need.status_changed_at, Need.id)
+        .limit(10),
+        "stale",
+    )
+    org_ids = set(frames["visit_orgs"]["organisation_id"].astype(int))
+    org_ids |= set(frames["needs"]["organisation_id"].astype(int))
+    org_ids |= set(frames["transitions"]["organisation_id"].astype(int))
+    org_ids |= set(frames["stale"]["organisation_id"].astype(int))
+    frames["organisations"] = _frame(
+        select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.short_name,
+            Organisation.kind,
+            Organisation.district,
+        ).where(Organisation.centre_id == cid, Organisation.id.in_(sorted(org_ids) or [-1])),
+        "organisations",
+        include_deleted=True,
+    )
+    visited_before = set(
+        db.session.scalars(
+            select(visit_organisations.c.organisation_id)
+            .join(Visit, Visit.id == visit_organisations.c.visit_id)
+            .where(
+                Visit.centre_id == cid,
+                Visit.status == "done",
+                Visit.visit_date < start,
+                visit_organisations.c.organisation_id.in_(
+                    select(visit_organisations.c.organisation_id)
+                    .join(Visit, Visit.id == visit_organisations.c.visit_id)
+                    .where(in_window)
+                ),
+            )
+            .distinct()
+        )
+    )
+    open_needs = db.session.scalar(
+        select(func.count(Need.id)).where(open_need, Need.collected_on <= end)
+    )
+    return ReportInput(
+        centre=centre.name,
+        region=centre.region or "",
+        partners=[p.name for p in centre.partners],
+        period=period,
+        frames=frames,
+        visited_before=visited_before,
+        open_needs=int(open_needs or 0),
+    )
