@@ -624,3 +624,61 @@ def build_report(inp: ReportInput) -> Report:
         next_month_plan=build_plan(inp, planned, projects),
         open_needs=inp.open_needs,
     )
+
+
+def raw_rows(inp: ReportInput) -> dict[str, list[dict[str, Any]]]:
+    """The period's raw rows (visits, needs, match steps) for the spreadsheet."""
+    period = inp.period
+    orgs = inp.frame("organisations").set_index("id")
+
+    def org_name(oid: Any) -> str:
+        return str(orgs.loc[int(oid)]["name"]) if int(oid) in orgs.index else ""
+
+    vo = inp.frame("visit_orgs")
+    team = inp.frame("team")
+    visits = []
+    for v in _done_visits(inp, period).sort_values(["visit_date", "id"]).itertuples():
+        visits.append(
+            {
+                "走访编号": int(v.id),
+                "日期": str(pd.Timestamp(v.visit_date).date()),
+                "目的": v.purpose or "",
+                "走访单位": "、".join(
+                    org_name(o) for o in vo[vo["visit_id"] == v.id]["organisation_id"]
+                ),
+                "服务团": "、".join(team[team["visit_id"] == v.id]["name"].astype(str)),
+            }
+        )
+    nf = inp.frame("need_fields")
+    needs = inp.frame("needs")
+    need_rows = []
+    for n in (
+        needs[_in(needs["collected_on"], period)].sort_values(["collected_on", "id"]).itertuples()
+    ):
+        need_rows.append(
+            {
+                "需求编号": int(n.id),
+                "征集日期": str(pd.Timestamp(n.collected_on).date()),
+                "企业": org_name(n.organisation_id),
+                "需求": n.title,
+                "领域": "、".join(nf[nf["need_id"] == n.id]["field"].astype(str)),
+                "类型": n.need_type,
+                "紧急程度": n.urgency,
+                "状态": n.status,
+            }
+        )
+    tr = inp.frame("transitions")
+    steps = []
+    for t in tr[_in(tr["at"], period)].itertuples():
+        steps.append(
+            {
+                "匹配编号": int(t.match_id),
+                "时间": str(pd.Timestamp(t.at).date()),
+                "进展": t.to_status,
+                "需求": t.need_title,
+                "企业": org_name(t.organisation_id),
+                "专家/资源": t.candidate,
+                "单位": t.candidate_org or "",
+            }
+        )
+    return {"原始-走访": visits, "原始-需求": need_rows, "原始-匹配进展": steps}

@@ -1,0 +1,62 @@
+"""`flask report monthly --centre NAME --from YYYY-MM [--to YYYY-MM] --format F -o FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from needs_tracker.centres.models import Centre
+from needs_tracker.common.scoping import Scope, scoped
+from needs_tracker.extensions import db
+from needs_tracker.reports import export
+from needs_tracker.reports.builder import Period
+from needs_tracker.reports.services import latest_snapshot, report_bundle
+
+report_cli = AppGroup("report", help="Reports.")
+
+FORMATS = ("docx", "xlsx", "md", "json")
+
+
+def render(fmt: str, data: dict, raw: dict, partners: list[str]) -> bytes:
+    """The report in one of FORMATS, as bytes."""
+    if fmt == "docx":
+        return export.to_docx(data, partners)
+    if fmt == "xlsx":
+        return export.to_xlsx(data, raw)
+    if fmt == "md":
+        return export.to_markdown(data, partners).encode("utf-8")
+    return export.to_json(data).encode("utf-8")
+
+
+@report_cli.command("monthly")
+@click.option("--centre", "centre_name", required=True, help="Centre name, e.g. 潍坊服务中心.")
+@click.option("--from", "first", required=True, help="First month, YYYY-MM.")
+@click.option("--to", "last", default=None, help="Last month, YYYY-MM (default: --from).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--generated", is_flag=True, help="Ignore saved (possibly edited) text; use the generated one."
+)
+def monthly_command(
+    centre_name: str, first: str, last: str | None, fmt: str, output: Path, generated: bool
+) -> None:
+    """Write the monthly (or multi-month) report of a centre to a file ("-" for stdout)."""
+    try:
+        period = Period.months(first, last)
+    except ValueError as exc:
+        raise click.BadParameter(f"months are YYYY-MM and in order ({exc})") from exc
+    with scoped(db.session, Scope.system()):
+        centre = db.session.scalar(select(Centre).where(Centre.name == centre_name))
+        if centre is None:
+            raise click.ClickException(f"No centre named {centre_name!r}.")
+        snapshot = None if generated else latest_snapshot(centre, period)
+        data, raw = report_bundle(centre, period, snapshot)
+        content = render(fmt, data, raw, [p.name for p in centre.partners])
+    if str(output) == "-":
+        click.echo(content.decode("utf-8") if fmt in ("md", "json") else content, nl=False)
+        return
+    output.write_bytes(content)
+    click.echo(f"Wrote {output} ({len(content)} bytes).", err=True)

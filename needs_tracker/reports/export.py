@@ -1,0 +1,467 @@
+"""Export a report (the dict of Report.to_dict, text possibly edited) to docx, xlsx, md, json.
+
+The documents are the centre's Chinese monthly report, so their wording is Chinese whatever
+the UI language. Charts are drawn with matplotlib (Agg) in a CJK font when one is installed
+(Debian: fonts-wqy-microhei); without one they still render, with missing glyphs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from functools import lru_cache
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from docx import Document  # noqa: E402
+from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: E402
+from docx.oxml.ns import qn  # noqa: E402
+from docx.shared import Cm, Pt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+from openpyxl.styles import Font  # noqa: E402
+
+from needs_tracker.reports.builder import centre_label  # noqa: E402
+
+BODY_FONT = "宋体"
+HEADING_FONT = "黑体"
+LATIN_FONT = "Times New Roman"
+CJK_FONT_FILES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+CJK_FONT_NAMES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "WenQuanYi Zen Hei")
+
+METRICS = [
+    ("visits", "走访次数"),
+    ("organisations_visited", "走访单位数"),
+    ("companies_visited", "走访企业数"),
+    ("companies_new", "其中首次走访企业"),
+    ("companies_revisited", "其中回访企业"),
+    ("team_members", "服务团成员人数"),
+    ("needs_collected", "征集技术需求（项）"),
+    ("needs_matched", "已匹配需求（项）"),
+    ("matches_made", "推荐专家与资源（次）"),
+    ("docking_meetings", "对接会（场）"),
+    ("agreements", "合作协议（项）"),
+    ("resolved", "已解决需求（项）"),
+]
+EXTRA_METRICS = [
+    ("agreement_amount", "协议金额（万元）"),
+    ("median_days_to_first_match", "征集至首次匹配中位天数"),
+    ("median_days_to_resolved", "征集至解决中位天数"),
+]
+NEED_TYPES = {
+    "rnd": "技术攻关",
+    "talent": "人才培养",
+    "equipment": "设备/平台",
+    "transfer": "成果转化",
+    "financing": "融资",
+    "policy": "政策咨询",
+    "other": "其他",
+}
+URGENCY = {"low": "一般", "medium": "较急", "high": "紧急"}
+NEED_STATUS = {
+    "collected": "已征集",
+    "assessing": "评估中",
+    "matching": "匹配中",
+    "matched": "已匹配",
+    "in_progress": "推进中",
+    "resolved": "已解决",
+    "closed": "已关闭",
+}
+MATCH_STATUS = {
+    "proposed": "已推荐",
+    "contacted": "已联系",
+    "meeting_held": "已对接",
+    "agreement": "已签协议",
+    "resolved": "已解决",
+    "declined": "未成",
+}
+
+
+# ---------------------------------------------------------------------------- charts
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """Register an installed CJK font with matplotlib; its family name, or None if absent."""
+    for path in CJK_FONT_FILES:
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError):
+            continue
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_NAMES:
+        if name in available:
+            return name
+    return None
+
+
+def _figure():
+    family = cjk_font()
+    rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"]}
+    rc["axes.unicode_minus"] = False
+    return plt.rc_context(rc)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def chart_fields(data: dict[str, Any]) -> bytes | None:
+    """Horizontal bar chart of needs by field."""
+    items = list(data.get("needs_by_field", {}).items())[:12]
+    if not items:
+        return None
+    with _figure():
+        fig, ax = plt.subplots(figsize=(6, 0.45 * len(items) + 1.2))
+        labels = [k for k, _ in items][::-1]
+        values = [v for _, v in items][::-1]
+        ax.barh(labels, values, color="#2f6db5")
+        ax.set_title("技术需求领域分布（项）")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        for i, v in enumerate(values):
+            ax.text(v, i, f" {v}", va="center")
+        return _png(fig)
+
+
+def chart_comparison(data: dict[str, Any]) -> bytes:
+    """Grouped bars: this period vs the previous one."""
+    keys = [
+        ("visits", "走访"),
+        ("companies_visited", "企业"),
+        ("needs_collected", "需求"),
+        ("matches_made", "推荐"),
+        ("docking_meetings", "对接会"),
+        ("resolved", "解决"),
+    ]
+    prev = data.get("previous", {})
+    with _figure():
+        fig, ax = plt.subplots(figsize=(6, 3))
+        xs = range(len(keys))
+        ax.bar([x - 0.2 for x in xs], [prev.get(k, 0) for k, _ in keys], 0.4, label="上期")
+        ax.bar([x + 0.2 for x in xs], [data.get(k, 0) for k, _ in keys], 0.4, label="本期")
+        ax.set_xticks(list(xs), [label for _, label in keys])
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title("本期与上期对比")
+        ax.legend()
+        return _png(fig)
+
+
+# ---------------------------------------------------------------------------- docx
+
+
+def _set_run_font(run, east_asia: str = BODY_FONT, size: float | None = None, bold=None):
+    """Latin and East Asian font on one run (python-docx sets only the Latin one)."""
+    run.font.name = LATIN_FONT
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    fonts.set(qn("w:ascii"), LATIN_FONT)
+    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+
+
+def _style_fonts(doc) -> None:
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "Table Grid"):
+        try:
+            style = doc.styles[name]
+        except KeyError:
+            continue
+        rpr = style.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.insert(0, fonts)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attr), None)
+        fonts.set(qn("w:ascii"), LATIN_FONT)
+        fonts.set(qn("w:hAnsi"), LATIN_FONT)
+        fonts.set(qn("w:eastAsia"), BODY_FONT if name == "Normal" else HEADING_FONT)
+        if name.startswith("Heading") or name == "Title":
+            style.font.color.rgb = None
+
+
+def _para(doc, text: str, size: float = 12, bold: bool = False, align=None, font=BODY_FONT):
+    p = doc.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    run = p.add_run(text)
+    _set_run_font(run, font, size, bold)
+    return p
+
+
+def _heading(doc, text: str, level: int):
+    h = doc.add_heading(level=level)
+    run = h.add_run(text)
+    _set_run_font(run, HEADING_FONT, {1: 15, 2: 13, 3: 12}.get(level, 12), True)
+    run.font.color.rgb = None
+    return h
+
+
+def _table(doc, header: list[str], rows: list[list[Any]]):
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = ""
+        _set_run_font(cell.paragraphs[0].add_run(str(text)), HEADING_FONT, 10.5, True)
+    for row in rows:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = ""
+            _set_run_font(cell.paragraphs[0].add_run(_fmt(value)), BODY_FONT, 10.5)
+    doc.add_paragraph()
+    return table
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def summary_rows(data: dict[str, Any]) -> list[list[Any]]:
+    """(metric, this period, previous, change) rows."""
+    prev = data.get("previous", {})
+    rows = []
+    for key, label in METRICS + EXTRA_METRICS:
+        cur, before = data.get(key), prev.get(key)
+        change = (
+            cur - before
+            if isinstance(cur, int | float) and isinstance(before, int | float)
+            else None
+        )
+        if isinstance(change, float):
+            change = round(change, 1)
+        rows.append([label, cur, before, f"{change:+g}" if change is not None else None])
+    return rows
+
+
+def _label_counts(counts: dict[str, int], labels: dict[str, str] | None = None):
+    return [[(labels or {}).get(k, k), v] for k, v in counts.items()]
+
+
+def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
+    """The report as a Word document."""
+    doc = Document()
+    _style_fonts(doc)
+    for section in doc.sections:
+        section.left_margin = section.right_margin = Cm(2.5)
+    label = centre_label(data["centre"], partners or [])
+    center = WD_ALIGN_PARAGRAPH.CENTER
+    _para(doc, label, 16, True, center, HEADING_FONT)
+    _para(doc, "进展情况月报", 22, True, center, HEADING_FONT)
+    _para(doc, data.get("period_label", ""), 14, False, center)
+
+    _heading(doc, "一、当月总体进展情况", 1)
+    _heading(doc, "产学融合", 2)
+    for text in (data.get("narrative") or "").split("\n"):
+        if text.strip():
+            p = _para(doc, text.strip())
+            p.paragraph_format.first_line_indent = Pt(24)
+
+    _heading(doc, "二、数据统计", 1)
+    _heading(doc, "主要数据（与上期对比）", 2)
+    _table(doc, ["指标", "本期", "上期", "变化"], summary_rows(data))
+    if data.get("needs_by_field"):
+        _heading(doc, "技术需求领域分布", 2)
+        _table(doc, ["领域", "需求（项）"], _label_counts(data["needs_by_field"]))
+    if data.get("needs_by_type"):
+        _heading(doc, "需求类型", 2)
+        _table(doc, ["类型", "需求（项）"], _label_counts(data["needs_by_type"], NEED_TYPES))
+    if data.get("visited"):
+        _heading(doc, "走访单位", 2)
+        _table(
+            doc,
+            ["单位", "区县", "本期走访次数", "回访"],
+            [[v["name"], v["district"], v["visits"], v["revisited"]] for v in data["visited"]],
+        )
+    if data.get("team"):
+        _heading(doc, "服务团成员", 2)
+        _table(
+            doc,
+            ["姓名", "职务", "单位"],
+            [[m["name"], m["title"], m["organisation"]] for m in data["team"]],
+        )
+    if data.get("projects"):
+        _heading(doc, "合作项目进展", 2)
+        _table(
+            doc,
+            ["企业", "需求", "专家/资源", "进展"],
+            [
+                [p["company"], p["need"], p["candidate"], MATCH_STATUS.get(p["status"], "")]
+                for p in data["projects"]
+            ],
+        )
+    for image in (chart_comparison(data), chart_fields(data)):
+        if image:
+            doc.add_picture(io.BytesIO(image), width=Cm(15))
+
+    _heading(doc, "三、下月工作计划", 1)
+    _heading(doc, "产学融合", 2)
+    p = _para(doc, data.get("next_month_plan") or "")
+    p.paragraph_format.first_line_indent = Pt(24)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------- xlsx
+
+
+def _sheet(wb, title: str, header: list[str], rows: list[list[Any]]) -> None:
+    ws = wb.create_sheet(title)
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in row])
+    for i, name in enumerate(header, start=1):
+        width = max([len(str(name))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, width * 1.8 + 2)
+    ws.freeze_panes = "A2"
+
+
+def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
+    """One sheet per table, plus the raw rows of the period."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "主要数据", ["指标", "本期", "上期", "变化"], summary_rows(data))
+    _sheet(wb, "需求领域", ["领域", "需求（项）"], _label_counts(data.get("needs_by_field", {})))
+    _sheet(
+        wb,
+        "需求类型",
+        ["类型", "需求（项）"],
+        _label_counts(data.get("needs_by_type", {}), NEED_TYPES),
+    )
+    _sheet(wb, "需求区县", ["区县", "需求（项）"], _label_counts(data.get("needs_by_district", {})))
+    _sheet(
+        wb,
+        "紧急程度",
+        ["紧急程度", "需求（项）"],
+        _label_counts(data.get("needs_by_urgency", {}), URGENCY),
+    )
+    _sheet(
+        wb,
+        "走访单位",
+        ["单位", "简称", "区县", "本期走访次数", "回访"],
+        [
+            [
+                v["name"],
+                v["short_name"],
+                v["district"],
+                v["visits"],
+                "是" if v["revisited"] else "否",
+            ]
+            for v in data.get("visited", [])
+        ],
+    )
+    _sheet(
+        wb,
+        "服务团成员",
+        ["姓名", "职务", "单位"],
+        [[m["name"], m["title"], m["organisation"]] for m in data.get("team", [])],
+    )
+    _sheet(
+        wb,
+        "合作项目",
+        ["企业", "需求", "专家/资源", "单位", "进展"],
+        [
+            [
+                p["company"],
+                p["need"],
+                p["candidate"],
+                p["candidate_org"],
+                MATCH_STATUS.get(p["status"], ""),
+            ]
+            for p in data.get("projects", [])
+        ],
+    )
+    _sheet(
+        wb,
+        "久未推进需求",
+        ["需求", "企业", "状态", "未变化天数"],
+        [
+            [s["title"], s["company"], NEED_STATUS.get(s["status"], ""), s["days"]]
+            for s in data.get("stale_needs", [])
+        ],
+    )
+    _sheet(
+        wb,
+        "文字",
+        ["部分", "内容"],
+        [
+            ["产学融合", data.get("narrative", "")],
+            ["下月工作计划", data.get("next_month_plan", "")],
+        ],
+    )
+    for title, rows in (raw or {}).items():
+        header = list(rows[0].keys()) if rows else ["（无）"]
+        _sheet(wb, title[:31], header, [list(r.values()) for r in rows])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------- md / json
+
+
+def to_markdown(data: dict[str, Any], partners: list[str] | None = None) -> str:
+    """The report as Markdown (to paste into a message or another document)."""
+    label = centre_label(data["centre"], partners or [])
+    lines = [
+        f"# {label}进展情况月报 {data.get('period_label', '')}",
+        "",
+        "## 一、当月总体进展情况",
+        "",
+        "### 产学融合",
+        "",
+        data.get("narrative", ""),
+        "",
+        "## 二、数据统计",
+        "",
+        "| 指标 | 本期 | 上期 | 变化 |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r[0]} | {_fmt(r[1])} | {_fmt(r[2])} | {_fmt(r[3])} |" for r in summary_rows(data)
+    ]
+    if data.get("needs_by_field"):
+        lines += ["", "| 领域 | 需求（项） |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in data["needs_by_field"].items()]
+    lines += [
+        "",
+        "## 三、下月工作计划",
+        "",
+        "### 产学融合",
+        "",
+        data.get("next_month_plan", ""),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """The report as JSON (the CLI contract)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
