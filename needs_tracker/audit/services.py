@@ -109,6 +109,11 @@ class AuditFilter:
     record_id: int | None = None
 
 
+def _escape_like(text: str) -> str:
+    """text as a literal inside a LIKE pattern whose escape character is "!"."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def search_stmt(f: AuditFilter) -> Select:
     """Entries matching f, newest first."""
     stmt = select(AuditEntry)
@@ -128,11 +133,11 @@ def search_stmt(f: AuditFilter) -> Select:
         )
     if f.text:
         # JSON columns may hold non-ASCII text escaped (\\uXXXX): match both spellings.
-        patterns = {f"%{f.text}%", f"%{json.dumps(f.text)[1:-1]}%"}
+        patterns = {f"%{_escape_like(t)}%" for t in (f.text, json.dumps(f.text)[1:-1])}
         stmt = stmt.where(
             or_(
                 *(
-                    cast(col, String).ilike(p)
+                    cast(col, String).ilike(p, escape="!")
                     for col in (AuditEntry.before, AuditEntry.after)
                     for p in patterns
                 )
