@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -406,6 +406,18 @@ class Browse:
         with self.page.expect_navigation():
             locator.click()
         self.check(name)
+
+    def download(self, locator, dest: Path) -> Path:
+        """Click a download link; save the file under dest and return its path."""
+        href = locator.get_attribute("href")
+        self.download_urls.add(urljoin(self.page.url, href))
+        with self.page.expect_download() as info:
+            locator.click()
+        download = info.value
+        assert download.failure() is None, download.failure()
+        path = dest / download.suggested_filename
+        download.save_as(path)
+        return path
 
     def tab_to(self, selector: str, max_presses: int = 80) -> None:
         """Press Tab until the focused element matches selector (keyboard-only navigation)."""
