@@ -1,7 +1,15 @@
 """Leadership dashboard."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Register the dashboard blueprint."""
+    """Register the dashboard blueprint and its menu entry."""
+    from needs_tracker.dashboard.views import bp
+    from needs_tracker.reports import can_see_reports
+
+    app.register_blueprint(bp)
+    app.extensions.setdefault("nav_items", []).append(
+        {"endpoint": "dashboard.index", "label": _l("Dashboard"), "visible": can_see_reports}
+    )

@@ -25,3 +25,11 @@ def init_app(app: Flask) -> None:
             ),
         }
     )
+
+
+def can_see_reports(user) -> bool:
+    """Everyone attached to a centre, consortium leaders and admins."""
+    return bool(
+        user.is_authenticated
+        and (user.centre_id is not None or user.is_consortium or user.role == "admin")
+    )

@@ -1,0 +1,81 @@
+"""The leadership dashboard at /dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from needs_tracker.common.choices import NeedStatus
+from needs_tracker.dashboard.metrics import KPIS, build_dashboard, latest_month
+from needs_tracker.reports.access import is_cross_centre, pick_centre, visible_centres
+from needs_tracker.reports.builder import Period
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+KPI_LABELS = {
+    "visits": _l("Visits"),
+    "companies": _l("Companies visited"),
+    "needs": _l("Needs collected"),
+    "matches": _l("Matches proposed"),
+    "meetings": _l("Docking meetings"),
+    "resolved": _l("Needs resolved"),
+}
+SERIES_LABELS = {
+    "visits": _l("Visits"),
+    "needs": _l("Needs collected"),
+    "matches": _l("Matches proposed"),
+    "resolved": _l("Needs resolved"),
+}
+FUNNEL_LABELS = {
+    "collected": _l("Collected"),
+    "matched": _l("Matched"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Resolved"),
+}
+
+
+@bp.route("/")
+@login_required
+def index():
+    """KPIs with change, trend, needs by field/status, funnel, districts, stale needs."""
+    centres = visible_centres(current_user)
+    if not centres:
+        abort(404)
+    centre_id = request.args.get("centre", type=int)
+    if centre_id is None and is_cross_centre(current_user):
+        selected, ids = None, [c.id for c in centres]
+    else:
+        selected = pick_centre(current_user, centre_id)
+        ids = [selected.id]
+    start = (request.args.get("start") or "").strip() or latest_month(ids)
+    end = (request.args.get("end") or "").strip() or None
+    try:
+        period = Period.months(start, end)
+    except ValueError:
+        abort(400)
+    board = build_dashboard(ids, period, centres if selected is None else [])
+    payload = board.payload()
+    payload["labels"] = {
+        "series": {k: str(v) for k, v in SERIES_LABELS.items()},
+        "funnel": {k: str(v) for k, v in FUNNEL_LABELS.items()},
+        "status": {m.value: str(m.label) for m in NeedStatus},
+        "by_field": str(_l("Needs by field")),
+        "by_status": str(_l("Needs by status")),
+        "by_district": str(_l("Needs by district")),
+        "trend": str(_l("Monthly trend")),
+        "funnel_title": str(_l("From collection to resolution")),
+        "centres": str(_l("Centres compared")),
+    }
+    return render_template(
+        "dashboard/index.html",
+        board=board,
+        payload=payload,
+        kpi_keys=KPIS,
+        kpi_labels=KPI_LABELS,
+        centres=centres,
+        selected=selected,
+        cross=is_cross_centre(current_user),
+        start=start,
+        end=end or "",
+    )

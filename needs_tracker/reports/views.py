@@ -1,0 +1,196 @@
+"""Report pages: preview a period, edit the text (a new revision), download docx/xlsx/md/json."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from needs_tracker.common.forms import select_choices
+from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.extensions import db
+from needs_tracker.reports.access import pick_centre, visible_centres
+from needs_tracker.reports.builder import Period
+from needs_tracker.reports.cli import FORMATS, render
+from needs_tracker.reports.forms import EditForm, GenerateForm, PeriodForm
+from needs_tracker.reports.services import (
+    EditedSnapshotExists,
+    edit_snapshot,
+    generate_snapshot,
+    list_snapshots,
+    report_bundle,
+)
+from needs_tracker.visits.models import Visit
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+MIME = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "md": "text/markdown; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+}
+
+
+METRIC_LABELS = [
+    ("visits", _l("Visits")),
+    ("organisations_visited", _l("Organisations visited")),
+    ("companies_visited", _l("Companies visited")),
+    ("companies_new", _l("First visits")),
+    ("companies_revisited", _l("Revisits")),
+    ("needs_collected", _l("Needs collected")),
+    ("needs_matched", _l("Needs matched")),
+    ("matches_made", _l("Matches proposed")),
+    ("docking_meetings", _l("Docking meetings")),
+    ("agreements", _l("Agreements")),
+    ("resolved", _l("Needs resolved")),
+]
+
+
+def can_edit_reports(user) -> bool:
+    """Coordinators and admins edit report text; leaders and members read."""
+    return user.has_role(*COORDINATOR_ROLES)
+
+
+def _default_month(centre_id: int) -> str:
+    last = db.session.scalar(
+        select(func.max(Visit.visit_date)).where(
+            Visit.centre_id == centre_id, Visit.status == "done"
+        )
+    )
+    day = last or date.today()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _period_args(source) -> tuple[int | None, Period | None, str, str]:
+    centre_id = source.get("centre", type=int)
+    start = (source.get("start") or "").strip()
+    end = (source.get("end") or "").strip()
+    try:
+        period = Period.months(start, end or None) if start else None
+    except ValueError:
+        abort(400)
+    return centre_id, period, start, end
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Pick a centre and months; preview the report and its revisions."""
+    centre_id, _period, start, end = _period_args(request.args)
+    centre = pick_centre(current_user, centre_id)
+    form = PeriodForm(request.args, meta={"csrf": False})
+    form.centre.choices = select_choices([(c.id, c.name) for c in visible_centres(current_user)])
+    if not start:
+        start = _default_month(centre.id)
+        form.start.data = start
+    form.centre.data = centre.id
+    if request.args and not form.validate():
+        return render_template("reports/index.html", form=form, centre=centre, data=None), 400
+    period = Period.months(start, end or None)
+    revisions = list_snapshots(centre, period)
+    data, _raw = report_bundle(centre, period, revisions[0] if revisions else None)
+    args = {"centre": centre.id, "start": start, "end": end or start}
+    edit = EditForm(data={**args, "narrative": data["narrative"], "plan": data["next_month_plan"]})
+    generate = GenerateForm(data=args)
+    return render_template(
+        "reports/index.html",
+        form=form,
+        centre=centre,
+        data=data,
+        revisions=revisions,
+        edit_form=edit,
+        generate_form=generate,
+        args=args,
+        can_edit=can_edit_reports(current_user),
+        formats=FORMATS,
+        metrics=METRIC_LABELS,
+    )
+
+
+def _post_target(form) -> tuple:
+    centre = pick_centre(current_user, int(form.centre.data) if form.centre.data else None)
+    period = Period.months(form.start.data, form.end.data or None)
+    args = {"centre": centre.id, "start": form.start.data, "end": form.end.data or form.start.data}
+    return centre, period, args
+
+
+@bp.route("/generate", methods=["POST"])
+@login_required
+def generate():
+    """Save the generated text as a new revision (asks first when the latest was edited)."""
+    require(can_edit_reports(current_user))
+    form = GenerateForm()
+    if not form.validate():
+        abort(400)
+    centre, period, args = _post_target(form)
+    try:
+        snap = generate_snapshot(centre, period, current_user, confirm=form.confirm.data)
+    except EditedSnapshotExists as exc:
+        flash(
+            _(
+                "Revision %(rev)s was edited by hand. Tick the confirmation box to generate a "
+                "new revision; the edited one is kept.",
+                rev=exc.args[0],
+            ),
+            "warning",
+        )
+        return redirect(url_for("reports.index", **args))
+    db.session.commit()
+    flash(_("Saved revision %(rev)s.", rev=snap.revision), "success")
+    return redirect(url_for("reports.index", **args))
+
+
+@bp.route("/edit", methods=["POST"])
+@login_required
+def edit():
+    """Save edited text as a new revision."""
+    require(can_edit_reports(current_user))
+    form = EditForm()
+    if not form.validate():
+        flash(_("The text could not be saved: %(errors)s", errors=_errors(form)), "danger")
+        if form.start.errors:
+            abort(400)
+        _c, _p, args = _post_target(form)
+        return redirect(url_for("reports.index", **args))
+    centre, period, args = _post_target(form)
+    snap = edit_snapshot(centre, period, form.narrative.data, form.plan.data, current_user)
+    db.session.commit()
+    flash(_("Saved revision %(rev)s.", rev=snap.revision), "success")
+    return redirect(url_for("reports.index", **args))
+
+
+def _errors(form) -> str:
+    return "; ".join(
+        f"{form[name].label.text}: {' '.join(errs)}" for name, errs in form.errors.items()
+    )
+
+
+@bp.route("/download.<fmt>")
+@login_required
+def download(fmt: str):
+    """The report as a file; the latest revision's text, or ?revision=N."""
+    if fmt not in FORMATS:
+        abort(404)
+    centre_id, period, start, end = _period_args(request.args)
+    if period is None:
+        abort(400)
+    centre = pick_centre(current_user, centre_id)
+    revisions = list_snapshots(centre, period)
+    snapshot = revisions[0] if revisions else None
+    wanted = request.args.get("revision", type=int)
+    if wanted is not None:
+        snapshot = next((r for r in revisions if r.revision == wanted), None)
+        if snapshot is None:
+            abort(404)
+    data, raw = report_bundle(centre, period, snapshot)
+    content = render(fmt, data, raw, [p.name for p in centre.partners])
+    label = f"{period.start:%Y-%m}" + (f"_{period.end:%Y-%m}" if period.n_months > 1 else "")
+    filename = f"{centre.name}月报_{label}.{fmt}"
+    disposition = f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(filename)}"
+    return Response(content, mimetype=MIME[fmt], headers={"Content-Disposition": disposition})
