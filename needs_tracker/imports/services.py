@@ -705,7 +705,7 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
             for r in updates
         ]
         if records:
-            db.session.execute(insert(ImportRecord), records)
+            db.session.execute(insert(ImportRecord).execution_options(**_bulk_options()), records)
         c = plan.counts
         batch.created_count = len(creates)
         batch.updated_count = len(updates)
@@ -744,6 +744,14 @@ def _create_values(entity: str, r: RowPlan, centre_id: int | None, actor_id: int
     return row
 
 
+def _bulk_options() -> dict[str, Any]:
+    """psycopg parses each statement's text in Python, so on PostgreSQL many short multi-row
+    INSERTs (50 rows) are about three times faster than the default pages of 1,000 rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return {"insertmanyvalues_page_size": 50}
+    return {}
+
+
 CREATE_KEYS = {
     "organisation": ("name",),
     "expert": ("name", "organisation"),
@@ -766,7 +774,7 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
     returned = db.session.execute(
         insert(model)
         .returning(model.id, *(getattr(model, k) for k in key_cols))
-        .execution_options(render_nulls=True),  # one batch, even when some values are NULL
+        .execution_options(render_nulls=True, **_bulk_options()),  # NULLs keep one batch
         values,
     ).all()
     by_key = {tuple(row[1:]): row[0] for row in returned}
@@ -780,10 +788,10 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
             for fid in dict.fromkeys(r.values.get("field_ids") or [])
         ]
         if links:
-            db.session.execute(insert(assoc), links)
+            db.session.execute(insert(assoc).execution_options(**_bulk_options()), links)
     if entity == "need":
         db.session.execute(
-            insert(NeedStatusChange),
+            insert(NeedStatusChange).execution_options(**_bulk_options()),
             [
                 {
                     "need_id": obj_id,

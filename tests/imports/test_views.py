@@ -245,3 +245,22 @@ def test_cli_import_dry_run_errors_and_export(world, runner, tmp_path):
     text = out.read_bytes().decode("utf-8-sig")
     assert "青岛海尔集团" in text
     assert "天恒" not in text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_coordinators_and_admins_upload_and_merge(world, client, auth, role, make_org):
+    dup = make_org(world["a"], "潍坊天恒检测科技股份有限公司")
+    auth.login(role)
+    data = csv_bytes([["企业名称"], ["某新企业有限公司"]])
+    response = _upload(client, "organisations", data, "a.csv")
+    merge = client.get(f"/imports/merge?survivor={world['org_a'].id}&merged={dup.id}")
+    if role in ("coordinator", "admin"):
+        assert response.status_code == 302
+        assert merge.status_code == 200
+    elif role == "other_coordinator":
+        assert response.status_code == 302  # into its own centre
+        assert merge.status_code == 404  # A's organisations are invisible
+    else:
+        assert response.status_code == 403
+        assert merge.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Organisation)) == 4
