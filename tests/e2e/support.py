@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -30,7 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-AXE_JS = ROOT / "tools" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core as shipped inside the PyPI package axe-playwright-python (pinned in requirements.txt):
+# installed with the rest of the requirements, injected from disk, never fetched from a CDN.
+AXE_PACKAGE = "axe_playwright_python"
 PASSWORD = "E2e-demo-pass-2026"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -78,6 +81,14 @@ UNANNOUNCED_ERRORS_JS = """
   return {invalid: invalid.length, bad};
 }
 """
+
+
+@functools.cache
+def axe_source() -> str:
+    """The axe.min.js that the pip package ships."""
+    import importlib.resources
+
+    return (importlib.resources.files(AXE_PACKAGE) / "axe.min.js").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -357,12 +368,12 @@ class Browse:
         return result
 
     def axe(self) -> dict[str, Any]:
-        """Run axe-core (loaded from tools/e2e/node_modules) on the current page."""
+        """Run axe-core (from the axe-playwright-python wheel) on the current page."""
         page = self.page
         if not page.evaluate("() => typeof window.axe === 'object'"):
             # Evaluated through the DevTools protocol, so the app's CSP (script-src 'self')
             # stays strict for the app's own scripts.
-            page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+            page.evaluate(axe_source())
         return page.evaluate(
             """async () => {
                 const r = await axe.run(document, {resultTypes: ["violations"]});
