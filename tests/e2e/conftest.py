@@ -4,9 +4,9 @@ One gunicorn server per test session, on a fresh SQLite file database under a te
 folder (schema from the models, then `flask demo seed`, then a second centre). Each test gets
 its own browser context (so its own cookies), and every page it visits goes through
 `Browse.check()`: axe-core (the axe.min.js of the pip package axe-playwright-python, never a
-CDN), labels on every form
-field, a screenshot under test-artifacts/e2e/, and the guards (no console error, no failed
-request, no request leaving loopback). A navigation that a test did not check fails the test.
+CDN), a label on every form field, a screenshot under test-artifacts/e2e/, and the guards (no
+console error, no failed request, no request leaving loopback). A navigation that a test did
+not check fails the test; accessibility findings fail it at the end, all of them listed.
 
 Without /usr/bin/chromium the whole directory is reported as ONE skip line (CI turns a skip
 into a failure).
