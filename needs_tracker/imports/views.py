@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -431,8 +430,3 @@ def unmerge(id: int):
         db.session.commit()
         flash(_("The merge was reversed: %(name)s is back.", name=merged.name), "success")
     return redirect(url_for(".duplicates", centre=record.centre_id))
-
-
-def current_app_limits() -> int:
-    """The configured maximum upload size in bytes."""
-    return int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024))
