@@ -1,12 +1,29 @@
 """Operations: backup and restore, deployment checks, attachments, trash."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    """Register the operations commands and pages."""
+    """Register the operations commands, pages and panels."""
+    from needs_tracker.common.permissions import COORDINATOR_ROLES
+    from needs_tracker.ops.attachment_views import attachment_panel
+    from needs_tracker.ops.attachment_views import bp as attachments_bp
     from needs_tracker.ops.cli import backup_cli
     from needs_tracker.ops.deploy_check import check_deploy_command
+    from needs_tracker.ops.trash import bp as trash_bp
 
+    app.config.setdefault("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     app.cli.add_command(backup_cli)
     app.cli.add_command(check_deploy_command)
+    app.register_blueprint(trash_bp)
+    app.register_blueprint(attachments_bp)
+    app.extensions.setdefault("visit_panels", []).append(attachment_panel("visit"))
+    app.extensions.setdefault("need_panels", []).append(attachment_panel("need"))
+    app.extensions.setdefault("nav_items", []).append(
+        {
+            "endpoint": "trash.index",
+            "label": _l("Trash"),
+            "visible": lambda u: u.is_authenticated and u.has_role(*COORDINATOR_ROLES),
+        }
+    )
