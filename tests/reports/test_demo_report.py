@@ -1,0 +1,168 @@
+"""The Q1 2021 report of the demo centre: narrative, CLI contract, Word file that opens."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from openpyxl import load_workbook
+
+from needs_tracker.reports.builder import Period
+from needs_tracker.reports.services import build_centre_report
+
+COMPANIES = [
+    "华特磁电",
+    "天恒检测",
+    "中科普锐检测",
+    "潍柴集团",
+    "盛瑞传动",
+    "银轮股份",
+    "雅士股份",
+    "福田汽车",
+]
+TEAM = [
+    "中国科协智能制造学会联合体秘书长助理胡志强",
+    "潍坊市科协党组书记、主席孙晓非",
+    "潍坊市高新区科技局副局长刘军",
+]
+
+
+def test_q1_paragraph_names_team_companies_and_university(demo):
+    report = build_centre_report(demo.centre, Period.months("2021-01", "2021-03"))
+    text = report.narrative
+    assert "联合体-潍坊服务中心三家共建单位分别派出" in text
+    for person in TEAM:
+        assert person in text
+    assert "，".join(TEAM) + "，联合组成服务团走访了高新区" in text
+    assert "走访了高新区" + "、".join(COMPANIES) + "等部分企业和潍坊学院。" in text
+    assert "正积极推进同济大学智能制造学习工厂项目与潍坊学院的交流合作" in text
+    assert report.current.companies_visited == 8
+    assert report.current.organisations_visited == 9
+    assert report.current.needs_collected == 11
+    assert report.next_month_plan.startswith(
+        "继续走访潍坊市企业，征集企业需求，探讨服务方向与方式。"
+    )
+    assert "豪迈科技" in report.next_month_plan
+
+
+def test_april_counts_the_docking_meetings(demo):
+    report = build_centre_report(demo.centre, Period.months("2021-04"))
+    assert report.current.docking_meetings == 2
+    assert report.current.visits == 0
+    assert report.previous.visits == 1
+    assert report.change()["visits"] == -1
+
+
+def _cli(runner, tmp_path, fmt, *extra):
+    out = tmp_path / f"report.{fmt}"
+    args = ["report", "monthly", "--centre", "潍坊服务中心", "--from", "2021-01"]
+    result = runner.invoke(args=[*args, *extra, "--format", fmt, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cli_json_contract(demo, runner, tmp_path):
+    data = json.loads(_cli(runner, tmp_path, "json", "--to", "2021-03").read_text("utf-8"))
+    for key in (
+        "centre",
+        "period_start",
+        "period_end",
+        "visits",
+        "organisations_visited",
+        "companies_visited",
+        "needs_collected",
+        "needs_by_field",
+        "matches_made",
+        "docking_meetings",
+        "resolved",
+        "narrative",
+        "next_month_plan",
+    ):
+        assert key in data
+    assert data["centre"] == "潍坊服务中心"
+    assert (data["period_start"], data["period_end"]) == ("2021-01-01", "2021-03-31")
+    assert (data["visits"], data["companies_visited"]) == (1, 8)
+    assert isinstance(data["needs_by_field"], dict)
+    assert sum(data["needs_by_field"].values()) >= data["needs_collected"]
+    assert data["matches_made"] == 4
+    assert "潍坊学院" in data["narrative"]
+
+
+def test_cli_markdown_and_xlsx(demo, runner, tmp_path):
+    md = _cli(runner, tmp_path, "md", "--to", "2021-03").read_text("utf-8")
+    assert "## 三、下月工作计划" in md
+    wb = load_workbook(_cli(runner, tmp_path, "xlsx", "--to", "2021-03"))
+    assert {"主要数据", "需求领域", "走访单位", "服务团成员", "原始-走访", "原始-需求"} <= set(
+        wb.sheetnames
+    )
+    assert wb["走访单位"].max_row == 10  # header + 9 organisations
+
+
+def test_cli_errors(demo, runner, tmp_path):
+    out = str(tmp_path / "x.json")
+    result = runner.invoke(
+        args=["report", "monthly", "--centre", "没有", "--from", "2021-01", "-o", out]
+    )
+    assert result.exit_code != 0
+    assert "No centre" in result.output
+    result = runner.invoke(
+        args=["report", "monthly", "--centre", "潍坊服务中心", "--from", "2021-3x", "-o", out]
+    )
+    assert result.exit_code != 0
+
+
+def test_docx_reads_back_with_east_asian_fonts(demo, runner, tmp_path):
+    path = _cli(runner, tmp_path, "docx", "--to", "2021-03")
+    doc = Document(str(path))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "进展情况月报" in text
+    assert "2021 年 1-3 月" in text
+    assert "走访了高新区华特磁电" in text
+    assert "继续走访潍坊市企业" in text
+    runs = [r for p in doc.paragraphs for r in p.runs if r.text.strip()]
+    cells = [c for t in doc.tables for c in t._cells]
+    runs += [r for c in cells for p in c.paragraphs for r in p.runs if r.text.strip()]
+    assert runs
+    for run in runs:
+        fonts = run._element.rPr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:eastAsia")) in ("宋体", "黑体")
+    assert len(doc.inline_shapes) == 2  # comparison and fields charts
+    assert len(doc.tables) >= 4
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="libreoffice is not installed")
+def test_libreoffice_converts_docx_to_pdf(demo, runner, tmp_path):
+    path = _cli(runner, tmp_path, "docx", "--to", "2021-03")
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            "libreoffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(pdf) > 10_000
+
+
+def test_chart_uses_cjk_font():
+    from needs_tracker.reports.export import chart_fields, cjk_font
+
+    assert cjk_font() == "WenQuanYi Micro Hei"
+    png = chart_fields({"needs_by_field": {"智能检测": 2, "工业软件": 1}})
+    assert png.startswith(b"\x89PNG")
+    assert io.BytesIO(png).getbuffer().nbytes > 1000
