@@ -369,3 +369,28 @@ def test_merge_and_unmerge(world, make_org, make_need, make_visit):
 def test_merge_across_centres_is_refused(world):
     with pytest.raises(ImportError_):
         merge_organisations(world["org_a"], world["org_b"], {}, None)
+
+
+def test_undo_of_needs_removes_history_and_fields(world):
+    from needs_tracker.needs.models import NeedStatusChange, need_fields
+
+    a = world["a"]
+    rows = [
+        ["企业名称", "需求名称", "需求描述", "技术领域"],
+        ["天恒检测", "在线测量", "尺寸在线测量", "智能检测"],
+        ["盛瑞传动", "换挡品质", "换挡冲击", ""],
+    ]
+    before_needs = _count(Need)
+    before_history = db.session.scalar(select(func.count()).select_from(NeedStatusChange))
+    before_links = db.session.scalar(select(func.count()).select_from(need_fields))
+    batch = _commit(_import("needs", rows, a), world["users"]["coordinator"])
+    assert _count(Need) == before_needs + 2
+    need = db.session.scalar(select(Need).where(Need.title == "在线测量"))
+    assert [f.name for f in need.fields] == ["智能检测"]
+    assert need.created_by_id == world["users"]["coordinator"].id
+    assert [h.to_status for h in need.history] == ["collected"]
+    undo_import(batch, None)
+    db.session.commit()
+    assert _count(Need) == before_needs
+    assert db.session.scalar(select(func.count()).select_from(NeedStatusChange)) == before_history
+    assert db.session.scalar(select(func.count()).select_from(need_fields)) == before_links
