@@ -21,6 +21,7 @@ the boosts, e.g. "研究方向含「无损检测」「机器视觉」；领域�
 from __future__ import annotations
 
 import math
+import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -171,7 +172,18 @@ def stopwords() -> frozenset[str]:
 
 _TOKENIZERS: dict[bool, object] = {}
 _TOKENIZER_LOCK = threading.Lock()
-_KEEP = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z][a-z0-9+\-]*|\d+[a-z]+[a-z0-9]*")
+_ASCII_WORD = re.compile(r"[a-z][a-z0-9+\-]*|\d+[a-z]+[a-z0-9]*")
+_SEGMENT_CACHE: dict[tuple[bool, bool, str], list[str]] = {}
+_SEGMENT_CACHE_MAX = 200_000
+CHAR_NGRAMS = (2, 2)  # character n-gram lengths of the second text representation
+PARALLEL_MIN_DOCS = 5000  # below this, forking workers costs more than it saves
+_WORKER_SEGMENTER = None
+
+
+def _segment_chunk(texts: list[str]) -> list[list[str]]:
+    return [_WORKER_SEGMENTER._segment(t) for t in texts]
+
+
 _NOT_TEXT = re.compile(r"[^\u4e00-\u9fffa-zA-Z0-9+\-]+")
 
 
@@ -205,22 +217,55 @@ class Segmenter:
 
     def __call__(self, text: str) -> list[str]:
         """Terms of text: words of two or more characters, ASCII words lower-cased."""
+        key = (self.domain_dict, bool(self.stop), text)
+        cached = _SEGMENT_CACHE.get(key)
+        if cached is not None:
+            return cached
+        out = self._segment(text)
+        if len(_SEGMENT_CACHE) >= _SEGMENT_CACHE_MAX:
+            _SEGMENT_CACHE.clear()
+        _SEGMENT_CACHE[key] = out
+        return out
+
+    def many(self, texts: Sequence[str]) -> list[list[str]]:
+        """Segment many texts; large batches use every CPU (forked workers)."""
+        todo = [
+            t
+            for t in dict.fromkeys(texts)
+            if (self.domain_dict, bool(self.stop), t) not in _SEGMENT_CACHE
+        ]
+        if len(todo) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            global _WORKER_SEGMENTER
+            _WORKER_SEGMENTER = self
+            workers = min(os.cpu_count() or 1, 8)
+            size = max(1, len(todo) // (workers * 4))
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+            with ctx.Pool(workers) as pool:
+                for chunk, result in zip(chunks, pool.map(_segment_chunk, chunks), strict=True):
+                    for text, words in zip(chunk, result, strict=True):
+                        _SEGMENT_CACHE[(self.domain_dict, bool(self.stop), text)] = words
+        return [self(t) for t in texts]
+
+    def _segment(self, text: str) -> list[str]:
         out: list[str] = []
-        for chunk in _NOT_TEXT.split(text or ""):
+        stop = self.stop
+        for chunk in _NOT_TEXT.split((text or "").lower()):
             if not chunk:
                 continue
             for word in self.tok.lcut(chunk, HMM=False):
-                word = word.strip().lower()
-                if len(word) < 2 and not word.isascii():
+                if len(word) < 2 or word in stop:
                     continue
-                if not word or word in self.stop or not _KEEP.fullmatch(word):
+                if word.isascii() and not _ASCII_WORD.fullmatch(word):
                     continue
                 out.append(word)
             if self.terms is not None:
                 # Domain terms that segmentation split across words (机器+视觉检测 still
                 # yields 机器视觉) or hid inside a longer one (超声相控阵 yields 相控阵).
                 seen = set(out)
-                for found in self.terms.findall(chunk.lower()):
+                for found in self.terms.findall(chunk):
                     if found not in seen:
                         seen.add(found)
                         out.append(found)
@@ -291,6 +336,7 @@ class MatchIndex:
         self.position = {c.key: i for i, c in enumerate(self.candidates)}
         self.segment = Segmenter(self.config.domain_dict, self.config.stopwords)
         docs = [_doc_text(c) for c in self.candidates]
+        self.segment.many(docs)  # fills the cache (in parallel for large pools)
         self.words = TfidfVectorizer(
             analyzer=self.segment, sublinear_tf=True, min_df=1, dtype=np.float32
         )
@@ -304,7 +350,7 @@ class MatchIndex:
             if self.config.char_ngrams:
                 self.chars = TfidfVectorizer(
                     analyzer="char",
-                    ngram_range=(2, 3),
+                    ngram_range=CHAR_NGRAMS,
                     sublinear_tf=True,
                     min_df=1,
                     dtype=np.float32,
@@ -353,10 +399,10 @@ class MatchIndex:
 
     # -- scoring --
 
-    def _text_scores(self, need: NeedQuery) -> np.ndarray:
+    def _text_scores(self, need: NeedQuery, qvec) -> np.ndarray:
         w = self.config.weights
         q = _query_text(need, w)
-        word = (self.word_matrix @ self.words.transform([q]).T).toarray().ravel()
+        word = (self.word_matrix @ qvec.T).toarray().ravel()
         if self.char_matrix is not None:
             char = (self.char_matrix @ self.chars.transform([q]).T).toarray().ravel()
             text = (1 - w.char_share) * word + w.char_share * char
@@ -384,7 +430,8 @@ class MatchIndex:
         if not len(self) or top <= 0:
             return []
         cfg, w = self.config, self.config.weights
-        text = self._text_scores(need)
+        qvec = self.words.transform([_query_text(need, w)])
+        text = self._text_scores(need, qvec)
         fields = self._field_scores(need) if cfg.use_fields else np.zeros_like(text)
         base = w.text * text + (w.field * fields if cfg.use_fields else 0.0)
         if cfg.use_boosts:
@@ -422,7 +469,7 @@ class MatchIndex:
         out = []
         for rank, (score, i, region, past) in enumerate(scored[:top], start=1):
             c = self.candidates[i]
-            terms = self.matched_terms(need, i)
+            terms = self.matched_terms(qvec, i)
             common = [f for f in need.fields if f in c.fields] if cfg.use_fields else []
             out.append(
                 Suggestion(
@@ -443,11 +490,10 @@ class MatchIndex:
             )
         return out
 
-    def matched_terms(self, need: NeedQuery, i: int) -> list[str]:
-        """The need's terms found in candidate i, most informative (highest IDF) first."""
-        q = self.words.transform([_query_text(need, self.config.weights)])
-        row = self.word_matrix.getrow(i)
-        shared = set(q.indices) & set(row.indices)
+    def matched_terms(self, qvec, i: int) -> list[str]:
+        """The query's terms found in candidate i, most informative (highest IDF) first."""
+        start, end = self.word_matrix.indptr[i], self.word_matrix.indptr[i + 1]
+        shared = set(qvec.indices) & set(self.word_matrix.indices[start:end].tolist())
         idf = self.words.idf_
         # Longer, rarer terms first; a term contained in an already named one is skipped.
         ranked = sorted(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING

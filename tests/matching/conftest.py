@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.experts.models import Expert
 from needs_tracker.extensions import db
 from needs_tracker.taxonomy.models import TechField
 
