@@ -25,15 +25,19 @@ def test_suggest_json_by_id_and_by_title(pool, runner):
         for d in data:
             assert set(d) == {"rank", "kind", "id", "name", "organisation", "score", "reasons"}
             assert d["kind"] in {"expert", "resource"}
-            assert 0 <= d["score"] <= 1 and isinstance(d["reasons"], list)
+            assert 0 <= d["score"] <= 1
+            assert isinstance(d["reasons"], list)
         assert "邢卫东" in [d["name"] for d in data]
 
 
 def test_suggest_table_and_unknown_need(pool, runner):
     result = runner.invoke(args=["match", "suggest", "焊缝缺陷自动检测"])
-    assert result.exit_code == 0 and "邢卫东" in result.output and "领域一致" in result.output
+    assert result.exit_code == 0
+    assert "邢卫东" in result.output
+    assert "领域一致" in result.output
     result = runner.invoke(args=["match", "suggest", "不存在的需求"])
-    assert result.exit_code != 0 and "No need" in result.output
+    assert result.exit_code != 0
+    assert "No need" in result.output
 
 
 def test_evaluate_prints_metrics(pool, runner, tmp_path):
@@ -57,7 +61,8 @@ def test_evaluate_refuses_wrong_columns(pool, runner, tmp_path):
     gold = tmp_path / "gold.csv"
     gold.write_text("need,expert\n焊缝缺陷自动检测,邢卫东\n", encoding="utf-8")
     result = runner.invoke(args=["match", "evaluate", str(gold)])
-    assert result.exit_code != 0 and "need_title" in result.output
+    assert result.exit_code != 0
+    assert "need_title" in result.output
 
 
 def _seed(runner):
@@ -79,8 +84,10 @@ def test_demo_seed_creates_matches_idempotently(app, runner):
     assert match.status == "meeting_held"
     assert [t.to_status for t in match.transitions] == ["proposed", "contacted", "meeting_held"]
     event = match.docking_event
-    assert isinstance(event, DockingEvent) and event.held_on is not None
-    assert "唐晓丽" in event.attendees and event.minutes
+    assert isinstance(event, DockingEvent)
+    assert event.held_on is not None
+    assert "唐晓丽" in event.attendees
+    assert event.minutes
     assert match.need.status == "in_progress"
     statuses = set(db.session.scalars(select(Match.status)))
     assert {"proposed", "contacted", "meeting_held", "agreement"} <= statuses

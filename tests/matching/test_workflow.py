@@ -92,7 +92,8 @@ def test_every_step_to_resolved_is_timestamped_and_need_follows(pool):
         "胡志强",
         "纪要",
     )
-    assert event.needs == [need] and event.expert_id == pool["expert"].id
+    assert event.needs == [need]
+    assert event.expert_id == pool["expert"].id
     transition_match(match, "agreement", user, amount=Decimal("60"))
     transition_match(match, "resolved", user, "合同验收")
     db.session.commit()
@@ -180,7 +181,8 @@ def test_declined_for_direction_feeds_the_expert_signal(pool):
     match = services.propose_match(need2, "expert", pool["vision"].id, user)
     transition_match(match, "declined", user, declined_by="company", decline_reason="direction")
     db.session.commit()
-    assert match.decline_reason == "direction" and match.declined_by == "company"
+    assert match.decline_reason == "direction"
+    assert match.declined_by == "company"
     index = services.get_index()
     cand = index.candidates[index.position[("expert", pool["vision"].id)]]
     assert cand.fit_declines == 1
@@ -200,7 +202,8 @@ def test_declined_for_direction_feeds_the_expert_signal(pool):
     db.session.commit()
     after = next(s for s in services.suggest_for_need(other, top=10) if s.name == "于晓东")
     assert any("被婉拒 1 次" in r for r in after.reasons)
-    assert before.parts["penalty"] == 0 and after.parts["penalty"] > 0
+    assert before.parts["penalty"] == 0
+    assert after.parts["penalty"] > 0
 
 
 def test_dismissed_candidate_never_comes_back_for_that_need(pool):
@@ -267,7 +270,8 @@ def test_group_docking_suggests_one_expert_for_needs_of_several_companies(pool, 
     group = groups[0]
     assert group.field == "智能检测"
     assert {n.id for n in group.needs} == {pool["need_a"].id, other.id}  # not the other centre's
-    assert group.expert.name in {"邢卫东", "于晓东"} and group.covered == 2
+    assert group.expert.name in {"邢卫东", "于晓东"}
+    assert group.covered == 2
     event = services.create_group_event(
         group.needs,
         group.expert.id,
@@ -279,7 +283,8 @@ def test_group_docking_suggests_one_expert_for_needs_of_several_companies(pool, 
     db.session.commit()
     assert {n.id for n in event.needs} == {pool["need_a"].id, other.id}
     matches = db.session.scalars(select(Match).where(Match.docking_event_id == event.id)).all()
-    assert len(matches) == 2 and {m.expert_id for m in matches} == {group.expert.id}
+    assert len(matches) == 2
+    assert {m.expert_id for m in matches} == {group.expert.id}
     # The meeting of one match is recorded on the shared event.
     _walk(matches[0], pool["users"]["coordinator"], "meeting_held")
     assert db.session.scalar(select(db.func.count()).select_from(DockingEvent)) == 1
