@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -81,6 +82,10 @@ UNANNOUNCED_ERRORS_JS = """
   return {invalid: invalid.length, bad};
 }
 """
+
+
+_AXE_RESULTS: dict[str, dict[str, Any]] = {}
+CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*?value=")[^"]*')
 
 
 @functools.cache
@@ -189,6 +194,8 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
                 f"127.0.0.1:{port}",
                 "--access-logfile",
                 "-",
+                "--access-logformat",
+                '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
                 "wsgi:app",
             ],
             env=env,
@@ -338,12 +345,13 @@ class Browse:
         page = self.page
         t0 = time.monotonic()
         page.wait_for_load_state("load")
-        t1 = time.monotonic()
         self.shot_count += 1
         page.screenshot(
             path=str(self.shots / f"{self.label}-{self.shot_count:02d}-{_slug(name)}.png"),
             full_page=True,
+            scale="css",
         )
+        t1 = time.monotonic()
         # Accessibility findings are collected, not raised, so that a flow runs to its end
         # and the test then fails listing every finding of every page.
         unlabelled = page.evaluate(UNLABELLED_JS)
@@ -352,20 +360,39 @@ class Browse:
                 f"[{self.label}] form fields without a label on {page.url}: {unlabelled}"
             )
         result: dict[str, Any] = {}
+        cached = False
         if axe:
-            result = self.axe()
+            result, cached = self.axe_cached()
             blocking = [v for v in result["violations"] if v["impact"] in BLOCKING_IMPACTS]
             if blocking:
                 self.a11y.append(f"[{self.label}] axe-core on {page.url}:\n" + _describe(blocking))
             self.axe_pages.append(page.url)
         t2 = time.monotonic()
         if os.environ.get("E2E_TIMING"):
-            print(f"TIMING {name}: load {t1 - t0:.2f}s checks {t2 - t1:.2f}s")
+            print(
+                f"TIMING {self.label}/{name}: screenshot {t1 - t0:.2f}s"
+                f" axe {t2 - t1:.2f}s{' (same page as before)' if cached else ''}"
+            )
         problems = self.problems()
         assert not problems, "\n".join(problems)
         self.checked_navigations = self.navigations
         self.unchecked.clear()
         return result
+
+    def axe_cached(self) -> tuple[dict[str, Any], bool]:
+        """axe-core's result; reused when the same page (same DOM, same width) was audited.
+
+        The login page, for instance, is the same for every role: it is audited once per run.
+        """
+        html = self.page.evaluate("() => document.documentElement.outerHTML")
+        html = CSRF_VALUE.sub(r"\1", html)
+        width = (self.page.viewport_size or {}).get("width")
+        key = hashlib.sha1(f"{width}\n{html}".encode()).hexdigest()
+        if key in _AXE_RESULTS:
+            return _AXE_RESULTS[key], True
+        result = self.axe()
+        _AXE_RESULTS[key] = result
+        return result, False
 
     def axe(self) -> dict[str, Any]:
         """Run axe-core (from the axe-playwright-python wheel) on the current page."""
