@@ -103,12 +103,27 @@ def browse(browser, live_server, request: pytest.FixtureRequest) -> Iterator[Any
         opened.append(b)
         return b
 
+    open_.opened = opened  # read by pytest_runtest_call below
     yield open_
     problems: list[str] = []
     for b in opened:
         problems.extend(b.close())
     if problems:
         pytest.fail("browser guards:\n  " + "\n  ".join(problems))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A flow that ran to its end still fails (as a failure, not a teardown error) when a
+    page it visited had accessibility or guard findings; all of them are listed."""
+    result = yield
+    opened = getattr(getattr(item, "funcargs", {}).get("browse"), "opened", [])
+    problems = [p for b in opened for p in b.findings()]
+    for b in opened:
+        b.reported = True
+    if problems:
+        pytest.fail("browser guards and accessibility:\n  " + "\n  ".join(problems))
+    return result
 
 
 def _logged_in(browse, role: str, phone: bool = False) -> Browse:

@@ -261,6 +261,7 @@ class Browse:
     shot_count: int = 0
     axe_pages: list[str] = field(default_factory=list)
     a11y: list[str] = field(default_factory=list)
+    reported: bool = False
 
     # --- setup -------------------------------------------------------------------------------
     @classmethod
@@ -415,11 +416,16 @@ class Browse:
         """How many fields are marked invalid, and which of them have no announced error."""
         return self.page.evaluate(UNANNOUNCED_ERRORS_JS)
 
-    def close(self) -> list[str]:
-        """Close the context; return guard findings and navigations no one checked."""
+    def findings(self) -> list[str]:
+        """Guard and accessibility findings, and navigations no one checked."""
         problems = self.problems() + self.a11y
         if self.navigations > self.checked_navigations and self.unchecked:
             problems.append(f"[{self.label}] pages visited but not checked: {self.unchecked}")
+        return problems
+
+    def close(self) -> list[str]:
+        """Close the context; return the findings not reported yet."""
+        problems = [] if self.reported else self.findings()
         self.context.close()
         return problems
 
