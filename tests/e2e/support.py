@@ -190,6 +190,8 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
                 "--threads",
                 "4",
                 "--preload",  # import the app once, then fork the workers
+                "--timeout",
+                "120",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--access-logfile",
@@ -204,7 +206,7 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # the master imports the app first (--preload)
     while True:
         try:
             with urllib.request.urlopen(f"{url}/login", timeout=2) as resp:
