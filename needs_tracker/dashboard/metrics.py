@@ -15,7 +15,7 @@ from sqlalchemy import case, extract, func, select
 from needs_tracker.centres.models import Centre
 from needs_tracker.extensions import db
 from needs_tracker.matching.models import DockingEvent, Match, MatchTransition
-from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.needs.models import Need, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.reports.builder import OPEN_NEED_STATUSES, Period, _add_months
 from needs_tracker.taxonomy.models import TechField
@@ -126,11 +126,11 @@ def kpis(centre_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
     out["meetings"] = db.session.execute(
         select(cur, before).where(DockingEvent.centre_id.in_(centre_ids), window)
     ).one()
-    cur, before, window = _two_periods(NeedStatusChange.changed_at, period, prev, True)
+    # resolved is terminal: the need's status_changed_at is its resolution time, and the
+    # status index narrows the scan (the status-change history has no index on the date)
+    cur, before, window = _two_periods(Need.status_changed_at, period, prev, True)
     out["resolved"] = db.session.execute(
-        select(cur, before)
-        .join(Need, Need.id == NeedStatusChange.need_id)
-        .where(Need.centre_id.in_(centre_ids), NeedStatusChange.to_status == "resolved", window)
+        select(cur, before).where(Need.centre_id.in_(centre_ids), Need.status == "resolved", window)
     ).one()
     result = {}
     for key, (now, then) in out.items():
@@ -191,15 +191,14 @@ def trend(centre_ids: list[int], end: date, n: int = 12) -> tuple[list[str], dic
             months,
         ),
         "resolved": _monthly(
-            NeedStatusChange.changed_at,
+            Need.status_changed_at,
             select()
-            .select_from(NeedStatusChange)
-            .join(Need, Need.id == NeedStatusChange.need_id)
+            .select_from(Need)
             .where(
                 Need.centre_id.in_(centre_ids),
-                NeedStatusChange.to_status == "resolved",
-                NeedStatusChange.changed_at >= _at(first),
-                NeedStatusChange.changed_at < _at(stop),
+                Need.status == "resolved",
+                Need.status_changed_at >= _at(first),
+                Need.status_changed_at < _at(stop),
             ),
             months,
         ),
@@ -331,13 +330,12 @@ def compare_centres(centres: list[Centre], period: Period) -> list[dict[str, Any
     )
     resolved = dict(
         db.session.execute(
-            select(Need.centre_id, func.count(NeedStatusChange.id))
-            .join(Need, Need.id == NeedStatusChange.need_id)
+            select(Need.centre_id, func.count(Need.id))
             .where(
                 Need.centre_id.in_(ids),
-                NeedStatusChange.to_status == "resolved",
-                NeedStatusChange.changed_at >= _at(period.start),
-                NeedStatusChange.changed_at < _at(hi),
+                Need.status == "resolved",
+                Need.status_changed_at >= _at(period.start),
+                Need.status_changed_at < _at(hi),
             )
             .group_by(Need.centre_id)
         ).all()

@@ -246,6 +246,25 @@ def _aware(series: pd.Series) -> bool:
     return getattr(s.dt, "tz", None) is not None
 
 
+def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
+    """Organisations by id (plain dicts: row lookups in pandas are slow)."""
+    orgs = inp.frame("organisations")
+    return {int(r["id"]): r for r in orgs.to_dict("records")}
+
+
+def _short(org: dict[str, Any] | None) -> str:
+    if org is None:
+        return ""
+    return str(org["short_name"] or org["name"])
+
+
+def _grouped(df: pd.DataFrame, key: str, column: str) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = {}
+    for k, v in zip(df[key].tolist(), df[column].tolist(), strict=True):
+        out.setdefault(k, []).append(v)
+    return out
+
+
 def _done_visits(inp: ReportInput, period: Period) -> pd.DataFrame:
     visits = inp.frame("visits")
     return visits[(visits["status"] == "done") & _in(visits["visit_date"], period)]
@@ -351,12 +370,12 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
     ]["id"]
     earlier = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
     earlier |= inp.visited_before
-    orgs = inp.frame("organisations").set_index("id")
+    orgs = _orgs(inp)
     out = []
     for oid in dict.fromkeys(rows["organisation_id"].astype(int)):
-        if oid not in orgs.index:
+        if oid not in orgs:
             continue
-        org = orgs.loc[oid]
+        org = orgs[oid]
         out.append(
             {
                 "id": oid,
@@ -377,21 +396,18 @@ def projects_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
     tr = tr[_in(tr["at"], period)]
     if tr.empty:
         return []
-    orgs = inp.frame("organisations").set_index("id")
+    orgs = _orgs(inp)
+    last_steps = tr.sort_values(["at"], kind="stable").drop_duplicates("match_id", keep="last")
+    first_seen = tr.drop_duplicates("match_id")["match_id"].tolist()
+    last_steps = last_steps.set_index("match_id").loc[first_seen].reset_index()
+    last_steps = last_steps[last_steps["to_status"].isin(PROGRESS_MATCH_STATUSES)]
     out = []
-    for match_id, steps in tr.sort_values(["at"]).groupby("match_id", sort=False):
-        last = steps.iloc[-1]
-        if last["to_status"] not in PROGRESS_MATCH_STATUSES:
-            continue
-        oid = int(last["organisation_id"])
-        company = ""
-        if oid in orgs.index:
-            company = orgs.loc[oid]["short_name"] or orgs.loc[oid]["name"]
+    for last in last_steps.to_dict("records"):
         out.append(
             {
-                "match_id": int(match_id),
+                "match_id": int(last["match_id"]),
                 "need": last["need_title"],
-                "company": company,
+                "company": _short(orgs.get(int(last["organisation_id"]))),
                 "candidate": last["candidate"],
                 "candidate_org": last["candidate_org"] or "",
                 "candidate_title": last["candidate_title"] or "",
@@ -407,7 +423,7 @@ def stale_table(inp: ReportInput, limit: int = 10) -> list[dict[str, Any]]:
     stale = inp.frame("stale")
     if stale.empty:
         return []
-    orgs = inp.frame("organisations").set_index("id")
+    orgs = _orgs(inp)
     stale = stale.sort_values(["status_changed_at", "id"]).head(limit)
     end = pd.Timestamp(inp.period.end)
     out = []
@@ -415,10 +431,7 @@ def stale_table(inp: ReportInput, limit: int = 10) -> list[dict[str, Any]]:
         changed = pd.Timestamp(r.status_changed_at)
         if changed.tzinfo is not None:
             changed = changed.tz_localize(None)
-        oid = int(r.organisation_id)
-        name = ""
-        if oid in orgs.index:
-            name = orgs.loc[oid]["short_name"] or orgs.loc[oid]["name"]
+        name = _short(orgs.get(int(r.organisation_id)))
         out.append(
             {
                 "id": int(r.id),
@@ -442,14 +455,11 @@ def planned_table(inp: ReportInput) -> list[dict[str, Any]]:
         & (pd.to_datetime(visits["visit_date"]).dt.date <= nxt.end)
     ].sort_values(["visit_date", "id"])
     vo = inp.frame("visit_orgs")
-    orgs = inp.frame("organisations").set_index("id")
+    orgs = _orgs(inp)
+    by_visit = _grouped(vo[vo["visit_id"].isin(plan["id"])], "visit_id", "organisation_id")
     out = []
     for v in plan.itertuples():
-        names = [
-            orgs.loc[o]["short_name"] or orgs.loc[o]["name"]
-            for o in vo[vo["visit_id"] == v.id]["organisation_id"].astype(int)
-            if o in orgs.index
-        ]
+        names = [_short(orgs[int(o)]) for o in by_visit.get(v.id, []) if int(o) in orgs]
         out.append(
             {
                 "id": int(v.id),
@@ -629,13 +639,16 @@ def build_report(inp: ReportInput) -> Report:
 def raw_rows(inp: ReportInput) -> dict[str, list[dict[str, Any]]]:
     """The period's raw rows (visits, needs, match steps) for the spreadsheet."""
     period = inp.period
-    orgs = inp.frame("organisations").set_index("id")
+    orgs = _orgs(inp)
 
     def org_name(oid: Any) -> str:
-        return str(orgs.loc[int(oid)]["name"]) if int(oid) in orgs.index else ""
+        org = orgs.get(int(oid))
+        return str(org["name"]) if org else ""
 
     vo = inp.frame("visit_orgs")
     team = inp.frame("team")
+    visit_orgs = _grouped(vo, "visit_id", "organisation_id")
+    visit_team = _grouped(team, "visit_id", "name")
     visits = []
     for v in _done_visits(inp, period).sort_values(["visit_date", "id"]).itertuples():
         visits.append(
@@ -643,13 +656,11 @@ def raw_rows(inp: ReportInput) -> dict[str, list[dict[str, Any]]]:
                 "走访编号": int(v.id),
                 "日期": str(pd.Timestamp(v.visit_date).date()),
                 "目的": v.purpose or "",
-                "走访单位": "、".join(
-                    org_name(o) for o in vo[vo["visit_id"] == v.id]["organisation_id"]
-                ),
-                "服务团": "、".join(team[team["visit_id"] == v.id]["name"].astype(str)),
+                "走访单位": "、".join(org_name(o) for o in visit_orgs.get(v.id, [])),
+                "服务团": "、".join(str(n) for n in visit_team.get(v.id, [])),
             }
         )
-    nf = inp.frame("need_fields")
+    need_fields = _grouped(inp.frame("need_fields"), "need_id", "field")
     needs = inp.frame("needs")
     need_rows = []
     for n in (
@@ -661,7 +672,7 @@ def raw_rows(inp: ReportInput) -> dict[str, list[dict[str, Any]]]:
                 "征集日期": str(pd.Timestamp(n.collected_on).date()),
                 "企业": org_name(n.organisation_id),
                 "需求": n.title,
-                "领域": "、".join(nf[nf["need_id"] == n.id]["field"].astype(str)),
+                "领域": "、".join(str(f) for f in need_fields.get(n.id, [])),
                 "类型": n.need_type,
                 "紧急程度": n.urgency,
                 "状态": n.status,

@@ -37,6 +37,24 @@ def _at(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _with_first_match(transitions: pd.DataFrame, cid: int) -> pd.DataFrame:
+    """Add each need's first match time (one grouped query per 500 needs)."""
+    need_ids = sorted(set(transitions["need_id"].astype(int)))
+    firsts: dict[int, object] = {}
+    for i in range(0, len(need_ids), 500):
+        chunk = need_ids[i : i + 500]
+        firsts.update(
+            db.session.execute(
+                select(Match.need_id, func.min(MatchTransition.at))
+                .join(MatchTransition, MatchTransition.match_id == Match.id)
+                .where(Match.centre_id == cid, Match.need_id.in_(chunk))
+                .group_by(Match.need_id)
+            ).all()
+        )
+    transitions["first_at"] = transitions["need_id"].map(firsts)
+    return transitions[COLUMNS["transitions"]]
+
+
 def load_input(centre: Centre, period: Period) -> ReportInput:
     """Everything the builder needs for period and the previous period, for one centre."""
     prev = period.previous()
@@ -105,18 +123,6 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         ),
         "resolutions",
     )
-    active = (
-        select(Match.need_id)
-        .join(MatchTransition, MatchTransition.match_id == Match.id)
-        .where(Match.centre_id == cid, MatchTransition.at >= t0, MatchTransition.at < t1)
-    )
-    first = (
-        select(Match.need_id.label("need_id"), func.min(MatchTransition.at).label("first_at"))
-        .join(MatchTransition, MatchTransition.match_id == Match.id)
-        .where(Match.centre_id == cid, Match.need_id.in_(active))
-        .group_by(Match.need_id)
-        .subquery()
-    )
     frames["transitions"] = _frame(
         select(
             MatchTransition.match_id,
@@ -125,7 +131,6 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
             Match.need_id,
             Need.title.label("need_title"),
             Need.collected_on,
-            first.c.first_at,
             Need.organisation_id,
             func.coalesce(Expert.name, Resource.name).label("candidate"),
             func.coalesce(Expert.organisation, Resource.owner_organisation).label("candidate_org"),
@@ -137,7 +142,6 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         )
         .join(Match, Match.id == MatchTransition.match_id)
         .join(Need, Need.id == Match.need_id)
-        .join(first, first.c.need_id == Match.need_id)
         .outerjoin(Expert, Expert.id == Match.expert_id)
         .outerjoin(Resource, Resource.id == Match.resource_id)
         .where(Match.centre_id == cid, MatchTransition.at >= t0, MatchTransition.at < t1)
@@ -145,6 +149,7 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         "transitions",
         include_deleted=True,
     )
+    frames["transitions"] = _with_first_match(frames["transitions"], cid)
     frames["events"] = _frame(
         select(DockingEvent.id, DockingEvent.title, DockingEvent.held_on).where(
             DockingEvent.centre_id == cid,
@@ -187,20 +192,14 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         "organisations",
         include_deleted=True,
     )
-    visited_before = set(
+    # every organisation visited before the window (a few thousand ids at most), intersected
+    # here: an IN list of the window's organisations makes SQLite probe it for every visit
+    window_orgs = set(frames["visit_orgs"]["organisation_id"].astype(int))
+    visited_before = window_orgs & set(
         db.session.scalars(
             select(visit_organisations.c.organisation_id)
             .join(Visit, Visit.id == visit_organisations.c.visit_id)
-            .where(
-                Visit.centre_id == cid,
-                Visit.status == "done",
-                Visit.visit_date < start,
-                visit_organisations.c.organisation_id.in_(
-                    select(visit_organisations.c.organisation_id)
-                    .join(Visit, Visit.id == visit_organisations.c.visit_id)
-                    .where(in_window)
-                ),
-            )
+            .where(Visit.centre_id == cid, Visit.status == "done", Visit.visit_date < start)
             .distinct()
         )
     )
