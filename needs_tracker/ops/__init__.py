@@ -9,11 +9,13 @@ def init_app(app: Flask) -> None:
     from needs_tracker.common.permissions import COORDINATOR_ROLES
     from needs_tracker.ops.attachment_views import attachment_panel
     from needs_tracker.ops.attachment_views import bp as attachments_bp
+    from needs_tracker.ops import concurrency
     from needs_tracker.ops.cli import backup_cli
     from needs_tracker.ops.deploy_check import check_deploy_command
     from needs_tracker.ops.trash import bp as trash_bp
 
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    concurrency.init_app(app)
     app.cli.add_command(backup_cli)
     app.cli.add_command(check_deploy_command)
     app.register_blueprint(trash_bp)
