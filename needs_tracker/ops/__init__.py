@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     """Register the operations commands, pages and panels."""
     from needs_tracker.common.permissions import COORDINATOR_ROLES
+    from needs_tracker.ops import concurrency
     from needs_tracker.ops.attachment_views import attachment_panel
     from needs_tracker.ops.attachment_views import bp as attachments_bp
-    from needs_tracker.ops import concurrency
     from needs_tracker.ops.cli import backup_cli
     from needs_tracker.ops.deploy_check import check_deploy_command
     from needs_tracker.ops.trash import bp as trash_bp
