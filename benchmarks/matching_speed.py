@@ -22,7 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from needs_tracker.matching.engine import Candidate, MatchIndex, Segmenter  # noqa: E402
+from needs_tracker.matching.engine import (  # noqa: E402
+    Candidate,
+    MatchIndex,
+    Segmenter,
+    segmenter_name,
+)
 from needs_tracker.matching.evaluation import load_eval_set  # noqa: E402
 
 FIELDS = [
@@ -105,6 +110,7 @@ def main() -> None:
             index.suggest(need, top=args.top, exclude={("expert", 2), ("resource", 5)})
             times.append((time.perf_counter() - t0) * 1000)
     times.sort()
+    print(f"segmenter: {segmenter_name()}")
     print(f"candidates: {len(pool)} ({chars} characters of text)")
     print(f"vocabulary: {len(index.words.vocabulary_)} words")
     print(f"index build: {build:.2f} s")
