@@ -313,7 +313,7 @@ def simulate(
                     if status == 302 and f"/needs/{hot}" in loc:
                         ledger.hot_edits[hot] += 1
                         ledger.edits.append(("hot", hot, token_title, username))
-                    elif status == 200:
+                    elif status in (200, 303):  # stale form / lost the race at the database
                         ledger.stale_refusals += 1
                 if status >= 500:
                     errors.append(f"{username} edit hot need: {status}")
