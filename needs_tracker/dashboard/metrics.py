@@ -81,15 +81,28 @@ def _two_periods(column, period: Period, prev: Period, is_datetime: bool = False
     return cur, before, (column >= lo) & (column < hi)
 
 
-def kpis(centre_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
-    """Each KPI for the period and the previous one, with the change."""
+def kpis(
+    centre_ids: list[int],
+    period: Period,
+    months: list[str] | None = None,
+    series: dict[str, list[int]] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Each KPI for the period and the previous one, with the change.
+
+    When the monthly trend covers both periods, its counts are reused (no extra queries).
+    """
     prev = period.previous()
     out: dict[str, tuple[Any, Any]] = {}
-    cur, before, window = _two_periods(Visit.visit_date, period, prev)
-    out["visits"] = db.session.execute(
-        select(cur, before).where(Visit.centre_id.in_(centre_ids), Visit.status == "done", window)
-    ).one()
+    first = f"{prev.start.year:04d}-{prev.start.month:02d}"
+    if months and series and first in months:
+        i, n = months.index(first), period.n_months
+        for key in ("visits", "needs", "matches", "resolved"):
+            values = series[key]
+            out[key] = (sum(values[i + n : i + 2 * n]), sum(values[i : i + n]))
+    else:
+        out.update(_kpi_queries(centre_ids, period, prev))
     # distinct companies visited in each period
+    window = (Visit.visit_date >= prev.start) & (Visit.visit_date <= period.end)
     first = (
         select(
             visit_organisations.c.organisation_id.label("org"),
@@ -112,25 +125,9 @@ def kpis(centre_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
             func.coalesce(func.sum(1 - first.c.current), 0),
         )
     ).one()
-    cur, before, window = _two_periods(Need.collected_on, period, prev)
-    out["needs"] = db.session.execute(
-        select(cur, before).where(Need.centre_id.in_(centre_ids), window)
-    ).one()
-    cur, before, window = _two_periods(MatchTransition.at, period, prev, True)
-    out["matches"] = db.session.execute(
-        select(cur, before)
-        .join(Match, Match.id == MatchTransition.match_id)
-        .where(Match.centre_id.in_(centre_ids), MatchTransition.to_status == "proposed", window)
-    ).one()
     cur, before, window = _two_periods(DockingEvent.held_on, period, prev)
     out["meetings"] = db.session.execute(
         select(cur, before).where(DockingEvent.centre_id.in_(centre_ids), window)
-    ).one()
-    # resolved is terminal: the need's status_changed_at is its resolution time, and the
-    # status index narrows the scan (the status-change history has no index on the date)
-    cur, before, window = _two_periods(Need.status_changed_at, period, prev, True)
-    out["resolved"] = db.session.execute(
-        select(cur, before).where(Need.centre_id.in_(centre_ids), Need.status == "resolved", window)
     ).one()
     result = {}
     for key, (now, then) in out.items():
@@ -148,6 +145,31 @@ def _monthly(stmt_column, base, months: list[tuple[int, int]]) -> list[int]:
     ).all()
     counts = {(int(r.y), int(r.m)): int(r.n) for r in rows}
     return [counts.get(ym, 0) for ym in months]
+
+
+def _kpi_queries(centre_ids: list[int], period: Period, prev: Period) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    cur, before, window = _two_periods(Visit.visit_date, period, prev)
+    out["visits"] = db.session.execute(
+        select(cur, before).where(Visit.centre_id.in_(centre_ids), Visit.status == "done", window)
+    ).one()
+    cur, before, window = _two_periods(Need.collected_on, period, prev)
+    out["needs"] = db.session.execute(
+        select(cur, before).where(Need.centre_id.in_(centre_ids), window)
+    ).one()
+    cur, before, window = _two_periods(MatchTransition.at, period, prev, True)
+    out["matches"] = db.session.execute(
+        select(cur, before)
+        .join(Match, Match.id == MatchTransition.match_id)
+        .where(Match.centre_id.in_(centre_ids), MatchTransition.to_status == "proposed", window)
+    ).one()
+    # resolved is terminal: the need's status_changed_at is its resolution time, and the
+    # status index narrows the scan (the status-change history has no index on the date)
+    cur, before, window = _two_periods(Need.status_changed_at, period, prev, True)
+    out["resolved"] = db.session.execute(
+        select(cur, before).where(Need.centre_id.in_(centre_ids), Need.status == "resolved", window)
+    ).one()
+    return out
 
 
 def trend(centre_ids: list[int], end: date, n: int = 12) -> tuple[list[str], dict[str, list[int]]]:
@@ -229,17 +251,17 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
             select(Need.status, func.count(Need.id)).where(*in_window).group_by(Need.status)
         ).all()
     )
-    has_match = select(Match.need_id).where(Match.need_id == Need.id).exists()
-    funnel_row = db.session.execute(
-        select(
-            func.count(Need.id),
-            func.sum(case((has_match, 1), else_=0)),
-            func.sum(case((Need.status.in_(("in_progress", "resolved")), 1), else_=0)),
-            func.sum(case((Need.status == "resolved", 1), else_=0)),
-        ).where(*in_window)
-    ).one()
-    funnel = dict(zip(("collected", "matched", "in_progress", "resolved"), funnel_row, strict=True))
-    funnel = {k: int(v or 0) for k, v in funnel.items()}
+    # the funnel from the status counts: a need past "matching" has been matched
+    total = sum(int(v) for v in by_status.values())
+    reached = {
+        "matched": ("matched", "in_progress", "resolved"),
+        "in_progress": ("in_progress", "resolved"),
+        "resolved": ("resolved",),
+    }
+    funnel = {"collected": total}
+    funnel.update(
+        {k: sum(int(by_status.get(s, 0)) for s in states) for k, states in reached.items()}
+    )
     by_district = db.session.execute(
         select(Organisation.district, func.count(Need.id))
         .join(Organisation, Organisation.id == Need.organisation_id)
@@ -278,7 +300,7 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
     ]
     return Dashboard(
         period=period,
-        kpis=kpis(centre_ids, period),
+        kpis=kpis(centre_ids, period, months, series),
         months=months,
         trend=series,
         by_field=[(n, int(c)) for n, c in by_field],

@@ -108,6 +108,22 @@ def _add_months(day: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+TIME_COLUMNS = {
+    "visit_date",
+    "collected_on",
+    "held_on",
+    "at",
+    "changed_at",
+    "first_at",
+    "status_changed_at",
+}
+
+
+def _naive(series: pd.Series) -> pd.Series:
+    """Dates, naive or aware datetimes -> naive UTC datetime64."""
+    return pd.to_datetime(series, utc=True).dt.tz_localize(None)
+
+
 @dataclass
 class ReportInput:
     """Everything the builder reads; each frame has the columns in COLUMNS."""
@@ -122,10 +138,21 @@ class ReportInput:
     open_needs: int = 0
 
     def frame(self, name: str) -> pd.DataFrame:
-        """The named frame with its columns (empty frames keep their columns)."""
+        """The named frame with its columns (empty frames keep their columns).
+
+        Date and time columns come back as naive UTC datetime64, converted once.
+        """
+        cache = self.__dict__.setdefault("_normalised", {})
+        if name in cache:
+            return cache[name]
         df = self.frames.get(name)
         if df is None or df.empty:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+            df = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+        else:
+            df = df.copy()
+            for column in TIME_COLUMNS.intersection(df.columns):
+                df[column] = _naive(df[column])
+        cache[name] = df
         return df
 
 
@@ -222,8 +249,11 @@ class Report:
 
 
 def _in(series: pd.Series, period: Period) -> pd.Series:
-    days = pd.to_datetime(series).dt.date
-    return (days >= period.start) & (days <= period.end)
+    if not pd.api.types.is_datetime64_dtype(series):
+        series = _naive(series)
+    start = pd.Timestamp(period.start)
+    stop = pd.Timestamp(period.end + timedelta(days=1))
+    return (series >= start) & (series < stop)
 
 
 def _counts(series: pd.Series) -> dict[str, int]:
@@ -247,9 +277,13 @@ def _aware(series: pd.Series) -> bool:
 
 
 def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
-    """Organisations by id (plain dicts: row lookups in pandas are slow)."""
-    orgs = inp.frame("organisations")
-    return {int(r["id"]): r for r in orgs.to_dict("records")}
+    """Organisations by id (plain dicts: row lookups in pandas are slow), built once."""
+    cache = inp.__dict__.setdefault("_orgs", None)
+    if cache is None:
+        orgs = inp.frame("organisations")
+        cache = {int(r["id"]): r for r in orgs.to_dict("records")}
+        inp.__dict__["_orgs"] = cache
+    return cache
 
 
 def _short(org: dict[str, Any] | None) -> str:
