@@ -53,7 +53,7 @@ def monthly_command(
         if centre is None:
             raise click.ClickException(f"No centre named {centre_name!r}.")
         snapshot = None if generated else latest_snapshot(centre, period)
-        data, raw = report_bundle(centre, period, snapshot)
+        data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
         content = render(fmt, data, raw, [p.name for p in centre.partners])
     if str(output) == "-":
         click.echo(content.decode("utf-8") if fmt in ("md", "json") else content, nl=False)

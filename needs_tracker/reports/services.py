@@ -116,9 +116,9 @@ def edit_snapshot(
 
 
 def report_bundle(
-    centre: Centre, period: Period, snapshot: ReportSnapshot | None = None
+    centre: Centre, period: Period, snapshot: ReportSnapshot | None = None, raw: bool = False
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The report as a dict plus the period's raw rows.
+    """The report as a dict plus, when raw, the period's raw rows (for the spreadsheet).
 
     With a snapshot, its saved figures and (possibly edited) text are used.
     """
@@ -130,4 +130,4 @@ def report_bundle(
         data["next_month_plan"] = snapshot.next_month_plan
         data["revision"] = snapshot.revision
         data["edited"] = snapshot.edited
-    return data, raw_rows(inp)
+    return data, (raw_rows(inp) if raw else {})

@@ -188,7 +188,7 @@ def download(fmt: str):
         snapshot = next((r for r in revisions if r.revision == wanted), None)
         if snapshot is None:
             abort(404)
-    data, raw = report_bundle(centre, period, snapshot)
+    data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
     content = render(fmt, data, raw, [p.name for p in centre.partners])
     label = f"{period.start:%Y-%m}" + (f"_{period.end:%Y-%m}" if period.n_months > 1 else "")
     filename = f"{centre.name}月报_{label}.{fmt}"
