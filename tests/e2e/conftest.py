@@ -75,8 +75,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, launched once per session (no browser download, ever)."""
+def browser(live_server: LiveServer) -> Iterator[Any]:
+    """Debian's Chromium, headless, launched once per session (no browser download, ever).
+
+    It depends on live_server so that it closes first: a server stopping while the browser
+    still holds keep-alive connections waits for them.
+    """
     from playwright.sync_api import sync_playwright
 
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # only this run's screenshots
