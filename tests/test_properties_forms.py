@@ -43,6 +43,7 @@ NASTY = [
     "x" * 5000,
     "None",
     "null",
+    "a\x00b",
 ]
 
 ERROR_MARKERS = (

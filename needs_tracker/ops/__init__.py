@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     """Register the operations commands, pages and panels."""
     from needs_tracker.common.permissions import COORDINATOR_ROLES
-    from needs_tracker.ops import concurrency
+    from needs_tracker.ops import concurrency, input_guard
     from needs_tracker.ops.attachment_views import attachment_panel
     from needs_tracker.ops.attachment_views import bp as attachments_bp
     from needs_tracker.ops.cli import backup_cli
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     concurrency.init_app(app)
+    input_guard.init_app(app)
     app.cli.add_command(backup_cli)
     app.cli.add_command(check_deploy_command)
     app.register_blueprint(trash_bp)

@@ -43,3 +43,16 @@ def test_save_that_loses_the_race_gets_the_stale_message(client, auth, world, mo
     db.session.expire_all()
     title = db.session.scalar(select(Need.title).where(Need.id == need.id))
     assert title != "会被拒绝的标题"
+
+
+def test_nul_characters_are_refused_with_400(client, auth, world):
+    from sqlalchemy import func
+
+    from needs_tracker.centres.models import Centre
+
+    auth.login("admin")
+    before = db.session.scalar(select(func.count(Centre.id)))
+    resp = client.post("/centres/new", data={"name": "烟台\x00中心", "region": "", "partners": ""})
+    assert resp.status_code == 400
+    assert client.get("/needs/?q=a%00b").status_code == 400
+    assert db.session.scalar(select(func.count(Centre.id))) == before
