@@ -103,26 +103,21 @@ def kpis(
         out.update(_kpi_queries(centre_ids, period, prev))
     # distinct companies visited in each period
     window = (Visit.visit_date >= prev.start) & (Visit.visit_date <= period.end)
-    first = (
+    org = visit_organisations.c.organisation_id
+    current = Visit.visit_date >= period.start
+    out["companies"] = db.session.execute(
         select(
-            visit_organisations.c.organisation_id.label("org"),
-            case((Visit.visit_date >= period.start, 1), else_=0).label("current"),
+            func.count(func.distinct(case((current, org)))),
+            func.count(func.distinct(case((~current, org)))),
         )
+        .select_from(visit_organisations)
         .join(Visit, Visit.id == visit_organisations.c.visit_id)
-        .join(Organisation, Organisation.id == visit_organisations.c.organisation_id)
+        .join(Organisation, Organisation.id == org)
         .where(
             Visit.centre_id.in_(centre_ids),
             Visit.status == "done",
             Organisation.kind == "company",
             window,
-        )
-        .distinct()
-        .subquery()
-    )
-    out["companies"] = db.session.execute(
-        select(
-            func.coalesce(func.sum(first.c.current), 0),
-            func.coalesce(func.sum(1 - first.c.current), 0),
         )
     ).one()
     cur, before, window = _two_periods(DockingEvent.held_on, period, prev)
