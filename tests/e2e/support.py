@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -217,7 +218,9 @@ def serve(instance: Path, workers: int = 2) -> Iterator[LiveServer]:
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
             raise RuntimeError(f"gunicorn did not start; see {log}:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
     try:
