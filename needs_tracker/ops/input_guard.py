@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, abort, g, request
 
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
 
 def _has_nul(values) -> bool:
     return any("\x00" in v for v in values)
@@ -20,13 +22,11 @@ def init_app(app: Flask) -> None:
     def _refuse_nul():
         if "\x00" in request.path or _has_nul(request.args.values()):
             abort(400)
-        if request.method in {"POST", "PUT", "PATCH"} and request.mimetype in {
-            "application/x-www-form-urlencoded",
-            "multipart/form-data",
-        }:
-            if _has_nul(request.form.values()) or _has_nul(
-                f.filename or "" for f in request.files.values()
-            ):
-                app.logger.warning("NUL in request refused request_id=%s", g.get("request_id"))
-                abort(400)
+        if request.method not in {"POST", "PUT", "PATCH"} or request.mimetype not in FORM_TYPES:
+            return None
+        if _has_nul(request.form.values()) or _has_nul(
+            f.filename or "" for f in request.files.values()
+        ):
+            app.logger.warning("NUL in request refused request_id=%s", g.get("request_id"))
+            abort(400)
         return None
