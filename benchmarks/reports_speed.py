@@ -214,7 +214,8 @@ def fill(rng: random.Random) -> tuple[int, str]:
     bulk(MatchTransition, steps)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
+        # autocommit: an ANALYZE inside a rolled-back transaction leaves no statistics
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("ANALYZE")
     return cid, "2024-11"
 
@@ -266,7 +267,7 @@ def main() -> None:
     rng = random.Random(20210318)
     with app.app_context():
         t0 = time.perf_counter()
-        if "--reuse" in sys.argv:
+        if "--reuse" in sys.argv:  # the data of an earlier run
             set_scope(db.session, Scope.system())
             cid, month = 1, "2024-11"
         else:

@@ -112,11 +112,16 @@ def kpis(
         )
         .select_from(visit_organisations)
         .join(Visit, Visit.id == visit_organisations.c.visit_id)
-        .join(Organisation, Organisation.id == org)
         .where(
             Visit.centre_id.in_(centre_ids),
             Visit.status == "done",
-            Organisation.kind == "company",
+            # a semi-join: joining organisations (with the scope's criteria) misleads the
+            # PostgreSQL planner into a nested loop that takes seconds
+            org.in_(
+                select(Organisation.id).where(
+                    Organisation.centre_id.in_(centre_ids), Organisation.kind == "company"
+                )
+            ),
             window,
         )
     ).one()
@@ -265,15 +270,7 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
         .order_by(func.count(Need.id).desc(), Organisation.district)
     ).all()
     stale_rows = db.session.execute(
-        select(
-            Need.id,
-            Need.title,
-            Need.status,
-            Need.status_changed_at,
-            Organisation.name,
-            Organisation.short_name,
-        )
-        .join(Organisation, Organisation.id == Need.organisation_id)
+        select(Need.id, Need.title, Need.status, Need.status_changed_at, Need.organisation_id)
         .where(
             Need.centre_id.in_(centre_ids),
             Need.status.in_(OPEN_NEED_STATUSES),
@@ -282,13 +279,21 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
         .order_by(Need.status_changed_at, Need.id)
         .limit(10)
     ).all()
+    names = {
+        r.id: r.short_name or r.name
+        for r in db.session.execute(
+            select(Organisation.id, Organisation.name, Organisation.short_name).where(
+                Organisation.id.in_({r.organisation_id for r in stale_rows} or {-1})
+            )
+        )
+    }
     end = period.end + timedelta(days=1)
     stale = [
         {
             "id": r.id,
             "title": r.title,
             "status": r.status,
-            "company": r.short_name or r.name,
+            "company": names.get(r.organisation_id, ""),
             "days": (end - r.status_changed_at.date()).days,
         }
         for r in stale_rows
