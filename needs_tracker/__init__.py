@@ -194,6 +194,7 @@ def register_errorhandlers(app: Flask) -> None:
     from werkzeug.exceptions import HTTPException
 
     from needs_tracker.common.scoping import ScopeViolation
+    from needs_tracker.extensions import db
 
     def render_http(error: HTTPException):
         code = error.code or 500
@@ -214,6 +215,9 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render_500(error: Exception):
         app.logger.exception("unhandled error request_id=%s", g.get("request_id"))
+        # A failed flush leaves the session unusable; the error page's own queries
+        # (current user, menu) need it back.
+        db.session.rollback()
         return render_template("errors/500.html", request_id=g.get("request_id")), 500
 
     app.register_error_handler(Exception, render_500)
@@ -329,6 +333,8 @@ def register_template_helpers(app: Flask) -> None:
         Role=choices.Role,
         # Features append {"endpoint", "label", "visible"(user)} entries to the menu here.
         nav_items=app.extensions.setdefault("nav_items", []),
+        # Lets core templates link to optional features only when they are installed.
+        has_endpoint=lambda name: name in app.view_functions,
     )
 
     @app.template_filter("label")

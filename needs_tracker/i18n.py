@@ -45,6 +45,8 @@ def extracted_messages(paths: list[Path] | None = None) -> dict[str, list[str]]:
         for filename, lineno, message, _comments, _ctx in extract_from_dir(
             str(base),
             method_map=method_map,
+            # Babel's default filter skips folders starting with "_", which would hide _macros/.
+            directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
             keywords={
                 "_": None,
                 "_l": None,

@@ -77,3 +77,19 @@ def test_pagination_and_sorting(app, client, auth, world, make_org):
     assert client.get("/organisations/?sort=password_hash").status_code == 200
     assert client.get("/organisations/?page=999").status_code == 200
     assert client.get("/organisations/?page=abc").status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["organisations", "experts", "resources", "needs", "visits"])
+def test_list_pages_export_what_they_show(client, auth, world, kind):
+    """The export buttons carry the list's filters; only coordinators get the import link."""
+    auth.login("coordinator")
+    page = client.get(f"/{kind}/?q=潍坊&page=2").get_data(as_text=True)
+    assert f"/export/{kind}.xlsx?q=" in page
+    assert f"/export/{kind}.csv?q=" in page
+    assert "page=2" not in page.split(f"/export/{kind}.xlsx")[1].split('"')[0]
+    assert f"/imports/?kind={kind}" in page
+    auth.logout()
+    auth.login("leader")
+    page = client.get(f"/{kind}/").get_data(as_text=True)
+    assert f"/export/{kind}.xlsx" in page
+    assert "/imports/" not in page

@@ -87,3 +87,23 @@ def test_edit_is_refused_when_stale(client, auth, world):
     assert "其他人已保存了这条记录" in page
     db.session.refresh(org)
     assert org.short_name == "天恒检测"
+
+
+def test_look_alike_company_is_flagged_before_it_is_created(client, auth, world):
+    auth.login("member")
+    client.post("/organisations/new", data=_form(name="潍柴动力股份有限公司", short_name=""))
+    before = _count()
+    # Same company once region prefix and legal form are ignored: warned, not saved.
+    page = client.post(
+        "/organisations/new", data=_form(name="潍坊潍柴动力有限公司", short_name="")
+    ).get_data(as_text=True)
+    assert "潍柴动力股份有限公司" in page
+    assert 'name="confirm_duplicate"' in page
+    assert _count() == before
+    # The user says it is a different company: saved.
+    resp = client.post(
+        "/organisations/new",
+        data=_form(name="潍坊潍柴动力有限公司", short_name="", confirm_duplicate="1"),
+    )
+    assert resp.status_code == 302
+    assert _count() == before + 1

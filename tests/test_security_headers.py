@@ -84,6 +84,26 @@ def test_500_page_shows_request_id_without_traceback(app, client, world, monkeyp
     )
 
 
+def test_500_after_a_failed_flush_still_renders_the_page(app, client, world, monkeypatch):
+    """A database error mid-request leaves a usable session for the error page and the next request."""
+    from needs_tracker.extensions import db
+    from needs_tracker.main import views
+    from needs_tracker.organisations.models import Organisation
+
+    def failing_flush(*args, **kwargs):
+        db.session.add(Organisation(name=None, centre_id=world["a"].id, kind="company"))
+        db.session.flush()
+
+    client.post("/login", data={"username": "member", "password": PASSWORD})
+    monkeypatch.setattr(views, "render_template", failing_flush)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    resp = client.get("/")
+    assert resp.status_code == 500
+    assert "服务器错误" in resp.get_data(as_text=True)
+    monkeypatch.undo()
+    assert client.get("/needs/").status_code == 200
+
+
 def test_debug_is_off_by_default(app):
     from needs_tracker import create_app
 

@@ -71,12 +71,20 @@ def create():
     """Create an organisation in the user's centre."""
     require(can_create_centre_data(current_user))
     form = OrganisationForm()
+    warning = None
     if form.validate_on_submit():
-        org = create_organisation(form.data, current_user.centre_id, current_user)
-        db.session.commit()
-        flash(_("Saved %(name)s.", name=org.name), "success")
-        return redirect(url_for(".detail", id=org.id))
-    return render_template("organisations/form.html", form=form, org=None)
+        # Features (the import's company identity) may stop the save with a warning
+        # that the user confirms by ticking a box in the re-rendered form.
+        checks = current_app.extensions.get("organisation_create_checks", [])
+        warning = next(
+            (w for check in checks if (w := check(form.data, current_user.centre_id))), None
+        )
+        if warning is None:
+            org = create_organisation(form.data, current_user.centre_id, current_user)
+            db.session.commit()
+            flash(_("Saved %(name)s.", name=org.name), "success")
+            return redirect(url_for(".detail", id=org.id))
+    return render_template("organisations/form.html", form=form, org=None, warning=warning)
 
 
 @bp.route("/<int:id>")
