@@ -8,7 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test e2e lint translations serve seed clean-venv
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test e2e lint translations lighthouse clean-venv
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
@@ -32,11 +34,19 @@ run: $(STAMP) translations
 
 test: $(STAMP) translations
 	$(BIN)/ruff check .
-	@test -x /usr/bin/chromium || echo "NOTE: /usr/bin/chromium not found: the browser (e2e) tests will be SKIPPED. Install it with: apt-get install chromium"
+	@test -x $(CHROMIUM) || echo "NOTE: $(CHROMIUM) not found: the browser (e2e) tests will be SKIPPED. Install it with: apt-get install chromium"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Asked for by name, the browser tests must run: no Chromium is an error, not a skip.
 e2e: $(STAMP) translations
-	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install chromium"; exit 1; }
+	REQUIRE_E2E=1 $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+# Lighthouse scores (npm package, Debian's Chromium) of the login, visit form and dashboard.
+lighthouse: $(STAMP) translations
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) not found: apt-get install chromium"; exit 1; }
+	npm ci --silent --prefix tools/lighthouse
+	CHROME_PATH=$(CHROMIUM) $(BIN)/python benchmarks/lighthouse.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
