@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
@@ -12,6 +13,7 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 
 ROOT = Path(__file__).resolve().parent.parent
+STATIC_MAX_AGE = 365 * 24 * 3600
 
 # Everything is served by the app itself: no CDN, no inline script or style.
 CONTENT_SECURITY_POLICY = {
@@ -104,7 +106,15 @@ def register_extensions(app: Flask) -> None:
     from flask_talisman import Talisman
 
     from needs_tracker import models  # noqa: F401 - registers every table on the metadata
-    from needs_tracker.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from needs_tracker.extensions import (
+        babel,
+        compress,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(
@@ -119,6 +129,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=";".join(_translation_dirs()),
     )
     limiter.init_app(app)
+    compress.init_app(app)
     # Talisman keeps its settings on the instance, so each app gets its own.
     app.extensions["talisman"] = Talisman(
         app,
@@ -232,6 +243,9 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start_request():
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        if request.endpoint == "static":
+            # Public CSS/JS/fonts: no user, no database.
+            return None
         expired = _session_expired(app)
         if expired is not None:
             return expired
@@ -258,6 +272,18 @@ def register_request_hooks(app: Flask) -> None:
     @app.after_request
     def _tag_response(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        if request.endpoint == "static":
+            if response.status_code == 200 and response.direct_passthrough:
+                # Read the file into the response (werkzeug closes it) so Flask-Compress
+                # compresses it whole instead of streaming, which leaks the open file.
+                response.direct_passthrough = False
+                response.make_sequence()
+            if request.args.get("v") and response.status_code == 200:
+                # The URL carries the file's content hash, so it can be cached for good.
+                response.cache_control.public = True
+                response.cache_control.max_age = STATIC_MAX_AGE
+                response.cache_control.immutable = True
+            return response
         if current_user.is_authenticated:
             # Private pages must not come back from the browser cache after logout.
             response.headers["Cache-Control"] = "no-store"
@@ -336,6 +362,23 @@ def register_template_helpers(app: Flask) -> None:
         # Lets core templates link to optional features only when they are installed.
         has_endpoint=lambda name: name in app.view_functions,
     )
+
+    static_hashes: dict[str, str] = {}
+
+    @app.url_defaults
+    def _static_version(endpoint: str, values: dict) -> None:
+        """Add ?v=<content hash> to static URLs so browsers may cache them for a year."""
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        filename = values["filename"]
+        if filename not in static_hashes or app.debug:
+            path = Path(app.static_folder or "", filename)
+            try:
+                static_hashes[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            except OSError:
+                static_hashes[filename] = ""
+        if static_hashes[filename]:
+            values["v"] = static_hashes[filename]
 
     @app.template_filter("label")
     def _label(value: str | None, enum_name: str) -> str:

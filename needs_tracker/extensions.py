@@ -1,6 +1,7 @@
 """Extension objects, created here and configured in create_app."""
 
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,5 +32,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# gzip/brotli/zstd for pages and static files (the ECharts bundle is 1 MB uncompressed).
+compress = Compress()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// by default (per worker), Redis via config.
 limiter = Limiter(key_func=get_remote_address)

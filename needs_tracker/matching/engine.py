@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 LEXICON = Path(__file__).resolve().parent / "lexicon"
 
@@ -365,6 +364,10 @@ class MatchIndex:
     """TF-IDF index over a pool of candidates; built once, queried many times."""
 
     def __init__(self, candidates: Sequence[Candidate], config: EngineConfig | None = None):
+        # Imported here: scikit-learn takes seconds to import and only index builds need it,
+        # so app start-up (every gunicorn worker, every CLI command) does not pay for it.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.config = config or EngineConfig()
         self.candidates = list(candidates)
         self.position = {c.key: i for i, c in enumerate(self.candidates)}
