@@ -65,7 +65,7 @@ def test_dashboard_no_inline_script_and_chinese_labels(client, auth, world):
     auth.login("leader")
     page = client.get("/dashboard/?start=2021-03").get_data(as_text=True)
     assert '<script type="application/json" id="dashboard-data">' in page
-    assert "vendor/echarts.min.js" in page
+    assert "vendor/echarts.custom.min.js" in page
     assert "js/dashboard.js" in page
     assert " onclick=" not in page
     payload = _payload(page)
