@@ -2,7 +2,8 @@
 
 How a candidate's score is made (every weight lives in ``Weights`` below):
 
-    score = text  * sqrt(blend of word TF-IDF cosine and character n-gram TF-IDF cosine)
+    score = text  * (sqrt(blend of word TF-IDF cosine and character n-gram TF-IDF cosine)
+                     + feedback * sqrt(similarity to the best first-pass candidates))
           + field * share of the need's technical fields that the candidate also has
           + region * 1 if the candidate is in the need's city (0.5 if only the same province)
           + past   * min(1, resolved matches of the candidate in the need's fields / 3)
@@ -14,16 +15,25 @@ clipped to [0, 1]. Text is segmented with jieba plus a manufacturing dictionary
 small cosines over [0, 1] without changing the order. Ties are broken by kind (experts first)
 and then by id, so the same input always gives the same order.
 
+Two additions close the gap between the plain words companies write and the technical words
+of profiles: the query is expanded with related terms (lexicon/related_terms.txt: a need that
+says 相机 also matches 机器视觉, at weight ``related``), and, as in pseudo-relevance feedback
+(Rocchio), candidates whose text resembles the best ``feedback_docs`` first-pass candidates
+gain up to ``feedback`` of text score. Feedback only reorders candidates that share a term
+or a field with the need; it never brings in an unrelated one.
+
 Reasons are short Chinese phrases: the most informative shared terms, the shared fields and
 the boosts, e.g. "研究方向含「无损检测」「机器视觉」；领域一致：智能检测；本地高校".
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -52,6 +62,9 @@ class Weights:
     past: float = 0.05  # resolved matches in the need's fields
     decline: float = 0.15  # penalty for being declined as not fitting
     char_share: float = 0.35  # part of the text score taken from character n-grams
+    related: float = 0.3  # weight of related terms (lexicon/related_terms.txt) in the query
+    feedback: float = 0.3  # extra text score for resembling the best first-pass candidates
+    feedback_docs: int = 2  # how many first-pass candidates make the feedback centroid
     title_repeat: int = 2  # the need's title counts this many times in the query
     max_terms: int = 3  # matched terms named in a reason
 
@@ -67,6 +80,8 @@ class EngineConfig:
     use_fields: bool = True
     use_boosts: bool = True
     sqrt_text: bool = True
+    related_terms: bool = True
+    feedback: bool = True
 
     @classmethod
     def plain_tfidf(cls) -> EngineConfig:
@@ -77,6 +92,8 @@ class EngineConfig:
             char_ngrams=False,
             use_fields=False,
             use_boosts=False,
+            related_terms=False,
+            feedback=False,
         )
 
 
@@ -169,6 +186,68 @@ def stopwords() -> frozenset[str]:
     return frozenset(_read_list("stopwords.txt"))
 
 
+@lru_cache(maxsize=1)
+def related_groups() -> tuple[tuple[str, ...], ...]:
+    """Groups of related terms (lexicon/related_terms.txt), lower-cased."""
+    groups = []
+    for line in (LEXICON / "related_terms.txt").read_text(encoding="utf-8").splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) > 1:
+            groups.append(tuple(dict.fromkeys(w.lower() for w in words)))
+    return tuple(groups)
+
+
+@lru_cache(maxsize=1)
+def _related_lookup() -> tuple[re.Pattern[str], dict[str, tuple[int, ...]]]:
+    groups = related_groups()
+    where: dict[str, list[int]] = {}
+    for g, words in enumerate(groups):
+        for w in words:
+            where.setdefault(w, []).append(g)
+    # ASCII members only as whole words: "aps" must not fire inside "caps".
+    parts = [
+        rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" if w.isascii() else re.escape(w)
+        for w in sorted(where, key=len, reverse=True)
+    ]
+    return re.compile("(?=(" + "|".join(parts) + "))"), {w: tuple(g) for w, g in where.items()}
+
+
+@lru_cache(maxsize=1)
+def dictionary_terms() -> tuple[str, ...]:
+    """Words added to the segmenter's dictionary: the domain terms, and the short related terms.
+
+    Without them jieba (no HMM) cuts words it does not know, like 排产, 异响 or 缩松, into
+    single characters, which are not indexed, so such words could never match as words.
+    Longer related terms are compounds (计算机视觉): kept in pieces, they still match 视觉.
+    """
+    short = [t for g in related_groups() for t in g if len(t) <= 3 and not t.isascii()]
+    return tuple(dict.fromkeys([*domain_terms(), *short]))
+
+
+def related_terms(text: str) -> dict[str, int]:
+    """Terms related to those text mentions and that text lacks -> mentions of their group.
+
+    The count lets a related term weigh like the words that brought it: a term of the title
+    (which the query repeats) counts more than one mentioned once in the description.
+    """
+    low = (text or "").lower()
+    pattern, where = _related_lookup()
+    found = Counter(pattern.findall(low))
+    if not found:
+        return {}
+    groups = related_groups()
+    mentions: Counter[int] = Counter()
+    for word, n in found.items():
+        for g in where[word]:
+            mentions[g] += n
+    out: dict[str, int] = {}
+    for g in sorted(mentions):
+        for word in groups[g]:
+            if word not in found and word not in low:
+                out[word] = max(out.get(word, 0), mentions[g])
+    return out
+
+
 _TOKENIZERS: dict[bool, object] = {}
 _TOKENIZER_LOCK = threading.Lock()
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
@@ -194,7 +273,7 @@ class _RustJieba:
 
         self.jieba = rjieba.Jieba()
         if domain_dict:
-            for term in domain_terms():
+            for term in dictionary_terms():
                 self.jieba.add_word(term, max(2000, 400 * len(term)), None)
 
     def lcut(self, text: str, HMM: bool = False) -> list[str]:  # noqa: N803 - jieba's name
@@ -220,7 +299,7 @@ def _tokenizer(domain_dict: bool):
                 tok = jieba.Tokenizer()
                 tok.initialize()
                 if domain_dict:
-                    for term in domain_terms():
+                    for term in dictionary_terms():
                         # A high frequency makes the term win over its parts.
                         tok.add_word(term, freq=max(2000, 400 * len(term)))
             _TOKENIZERS[domain_dict] = tok
@@ -367,6 +446,7 @@ class MatchIndex:
         # Imported here: scikit-learn takes seconds to import and only index builds need it,
         # so app start-up (every gunicorn worker, every CLI command) does not pay for it.
         from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
 
         self.config = config or EngineConfig()
         self.candidates = list(candidates)
@@ -374,8 +454,9 @@ class MatchIndex:
         self.segment = Segmenter(self.config.domain_dict, self.config.stopwords)
         docs = [_doc_text(c) for c in self.candidates]
         self.segment.many(docs)  # fills the cache (in parallel for large pools)
+        # norm=None: documents are normalised here, queries after adding related terms.
         self.words = TfidfVectorizer(
-            analyzer=self.segment, sublinear_tf=True, min_df=1, dtype=np.float32
+            analyzer=self.segment, sublinear_tf=True, min_df=1, dtype=np.float32, norm=None
         )
         self.chars = None
         n = len(self.candidates)
@@ -383,12 +464,16 @@ class MatchIndex:
             self.word_matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
             self.char_matrix = None
         else:
-            self.word_matrix = self.words.fit_transform(docs).tocsr()
+            self.word_matrix = normalize(self.words.fit_transform(docs).tocsr(), copy=False)
             if self.config.char_ngrams:
                 self.chars = TfidfVectorizer(
-                    analyzer=char_bigrams, sublinear_tf=True, min_df=1, dtype=np.float32
+                    analyzer=char_bigrams,
+                    sublinear_tf=True,
+                    min_df=1,
+                    dtype=np.float32,
+                    norm=None,
                 )
-                self.char_matrix = self.chars.fit_transform(docs).tocsr()
+                self.char_matrix = normalize(self.chars.fit_transform(docs).tocsr(), copy=False)
             else:
                 self.char_matrix = None
         self.vocabulary = {i: t for t, i in self.words.vocabulary_.items()} if n else {}
@@ -429,19 +514,71 @@ class MatchIndex:
         """A new index over the same candidates with other ingredients."""
         return MatchIndex(self.candidates, config)
 
+    def reweighted(self, **weights: float) -> MatchIndex:
+        """The same index with other weights (all weights act at query time: no re-indexing)."""
+        other = copy.copy(self)
+        other.config = with_weights(self.config, **weights)
+        return other
+
     # -- scoring --
 
-    def _text_scores(self, need: NeedQuery, qvec) -> np.ndarray:
+    @staticmethod
+    def _cosines(matrix, vec) -> np.ndarray:
+        """matrix (rows of unit length) times vec scaled to unit length."""
+        norm = float(np.sqrt(vec.multiply(vec).sum())) if vec.nnz else 0.0
+        if norm == 0:
+            return np.zeros(matrix.shape[0], dtype=np.float32)
+        return (matrix @ vec.T).toarray().ravel() / norm
+
+    def _text_scores(self, q: str, qvec, related: dict[str, int], rvec) -> np.ndarray:
         w = self.config.weights
-        q = _query_text(need, w)
-        word = (self.word_matrix @ qvec.T).toarray().ravel()
+        # Related terms join the need's own words in one query vector, so they weigh in
+        # proportion to the words that brought them and never outweigh the need's words.
+        word = self._cosines(self.word_matrix, qvec + rvec if rvec is not None else qvec)
         if self.char_matrix is not None:
-            char = (self.char_matrix @ self.chars.transform([q]).T).toarray().ravel()
+            cvec = self.chars.transform([q])
+            if related:
+                extra = "\n".join(t for t, n in related.items() for _ in range(n))
+                cvec = cvec + w.related * self.chars.transform([extra])
+            char = self._cosines(self.char_matrix, cvec)
             text = (1 - w.char_share) * word + w.char_share * char
         else:
             text = word
         text = np.clip(text, 0.0, 1.0)
         return np.sqrt(text) if self.config.sqrt_text else text
+
+    def _term_vector(self, related: dict[str, int]):
+        """Unnormalised TF-IDF vector of the related terms that are indexed whole (or None).
+
+        Not the segmentation of the terms: 红外热成像 must not match a profile through its
+        piece 成像, nor be named as 「成像」 in a reason.
+        """
+        vocab = self.words.vocabulary_ if len(self) else {}
+        cols = {vocab[t]: n for t, n in related.items() if t in vocab}
+        if not cols:
+            return None
+        idx = np.array(sorted(cols), dtype=np.int32)
+        tf = 1 + np.log(np.array([cols[i] for i in idx], dtype=np.float32))
+        vals = self.config.weights.related * tf * self.words.idf_[idx].astype(np.float32)
+        return sparse.csr_matrix(
+            (vals, (np.zeros(len(idx), dtype=np.int32), idx)), shape=(1, len(vocab))
+        )
+
+    def _feedback_scores(self, top: np.ndarray) -> np.ndarray:
+        """Similarity of every candidate to the centroid of candidates top, scaled to [0, 1]."""
+        w = self.config.weights
+        centroid = np.asarray(self.word_matrix[top].mean(axis=0)).ravel()
+        sim = self.word_matrix @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+        if self.char_matrix is not None:
+            centroid = np.asarray(self.char_matrix[top].mean(axis=0)).ravel()
+            char = self.char_matrix @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+            sim = (1 - w.char_share) * sim + w.char_share * char
+        best = float(sim.max()) if len(sim) else 0.0
+        if best <= 0:
+            return np.zeros(len(self), dtype=np.float32)
+        # Scaled per query: how close a candidate is to this need's best matches, not how
+        # long or wordy the texts are.
+        return np.sqrt(np.clip(sim / best, 0.0, 1.0))
 
     def _field_scores(self, need: NeedQuery) -> np.ndarray:
         wanted = [self.field_pos[f] for f in set(need.fields) if f in self.field_pos]
@@ -462,8 +599,11 @@ class MatchIndex:
         if not len(self) or top <= 0:
             return []
         cfg, w = self.config, self.config.weights
-        qvec = self.words.transform([_query_text(need, w)])
-        text = self._text_scores(need, qvec)
+        q = _query_text(need, w)
+        qvec = self.words.transform([q])
+        related = related_terms(q) if cfg.related_terms and w.related > 0 else {}
+        rvec = self._term_vector(related)
+        text = self._text_scores(q, qvec, related, rvec)
         fields = self._field_scores(need) if cfg.use_fields else np.zeros_like(text)
         base = w.text * text + (w.field * fields if cfg.use_fields else 0.0)
         if cfg.use_boosts:
@@ -480,6 +620,16 @@ class MatchIndex:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return []
+        feedback = np.zeros_like(text)
+        if cfg.feedback and w.feedback > 0 and w.feedback_docs > 0:
+            # Feedback comes from candidates that match the need's words, never from
+            # field-only matches, whose order among themselves is arbitrary.
+            seeds = idx[text[idx] > 0]
+            if len(seeds):
+                m = min(w.feedback_docs, len(seeds))
+                order = np.lexsort((self.ids[seeds], self.kind_order[seeds], -base[seeds]))
+                feedback = self._feedback_scores(seeds[order[:m]])
+                base = base + w.text * w.feedback * feedback
         # Boosts are small and bounded, so only candidates within reach of the k-th best
         # base score can enter the top k: score those exactly, skip the rest.
         max_boost = (w.region + w.past) if cfg.use_boosts else 0.0
@@ -502,6 +652,7 @@ class MatchIndex:
         for rank, (score, i, region, past) in enumerate(scored[:top], start=1):
             c = self.candidates[i]
             terms = self.matched_terms(qvec, i)
+            near = self.matched_terms(rvec, i, skip=terms) if rvec is not None else []
             common = [f for f in need.fields if f in c.fields] if cfg.use_fields else []
             out.append(
                 Suggestion(
@@ -511,9 +662,19 @@ class MatchIndex:
                     name=c.name,
                     organisation=c.organisation,
                     score=score,
-                    reasons=explain(c, terms, common, region, past, cfg.use_boosts),
+                    reasons=explain(
+                        c,
+                        terms,
+                        common,
+                        region,
+                        past,
+                        cfg.use_boosts,
+                        related=near,
+                        resembles=feedback[i] >= 0.5 and not terms and not near,
+                    ),
                     parts={
                         "text": float(text[i]),
+                        "feedback": float(feedback[i]),
                         "field": float(fields[i]),
                         "penalty": float(self.penalty[i]) if cfg.use_boosts else 0.0,
                     },
@@ -522,8 +683,11 @@ class MatchIndex:
             )
         return out
 
-    def matched_terms(self, qvec, i: int) -> list[str]:
-        """The query's terms found in candidate i, most informative (highest IDF) first."""
+    def matched_terms(self, qvec, i: int, skip: Sequence[str] = ()) -> list[str]:
+        """The query's terms found in candidate i, most informative (highest IDF) first.
+
+        Terms contained in one of skip (already named elsewhere) are left out.
+        """
         start, end = self.word_matrix.indptr[i], self.word_matrix.indptr[i + 1]
         shared = set(qvec.indices) & set(self.word_matrix.indices[start:end].tolist())
         idf = self.words.idf_
@@ -534,7 +698,7 @@ class MatchIndex:
         )
         named: list[str] = []
         for t in ranked:
-            if any(t in n for n in named):
+            if any(t in n for n in named) or any(t in s for s in skip):
                 continue
             named.append(t)
             if len(named) >= self.config.weights.max_terms:
@@ -549,12 +713,23 @@ def explain(
     region: str,
     past: int,
     boosts: bool = True,
+    related: Sequence[str] = (),
+    resembles: bool = False,
 ) -> list[str]:
-    """Chinese reasons for one candidate."""
+    """Chinese reasons for one candidate.
+
+    terms are the need's own words found in the candidate's text; related are words of
+    lexicon/related_terms.txt found there instead (the need says 相机, the profile 机器视觉);
+    resembles says the candidate was lifted by resembling the best suggestions.
+    """
     reasons: list[str] = []
+    what = "研究方向" if c.kind == EXPERT else "简介"
     if terms:
-        what = "研究方向" if c.kind == EXPERT else "简介"
         reasons.append(what + "含" + "".join(f"「{t}」" for t in terms))
+    if related:
+        reasons.append(what + "含相关词" + "".join(f"「{t}」" for t in related))
+    if resembles:
+        reasons.append("与排名靠前的推荐内容相近")
     if common_fields:
         reasons.append("领域一致：" + "、".join(common_fields))
     if boosts and region:

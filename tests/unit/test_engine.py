@@ -216,3 +216,48 @@ def test_evaluate_rankings():
     assert result.precision == pytest.approx((1 / 2 + 0) / 2)
     assert result.recall == pytest.approx((1 / 2 + 0) / 2)
     assert result.mrr == pytest.approx((1 + 1 / 3) / 2)
+
+
+def test_related_terms_are_found_whole_and_ascii_only_as_words():
+    from needs_tracker.matching.engine import related_terms
+
+    assert "减速器" in related_terms("减速机回差变大")
+    assert "排程" in related_terms("车间排产靠表格")
+    assert not related_terms("caps lock")  # "aps" inside a word is not APS
+    assert "排程" in related_terms("需要APS系统")
+    assert "减速机" not in related_terms("减速机")  # never the need's own word
+
+
+def test_short_domain_words_are_indexed_not_cut_into_characters():
+    words = Segmenter()("车间排产混乱，减速机下线异响，铸件缩松")
+    for term in ("排产", "异响", "缩松"):
+        assert term in words
+
+
+def test_a_need_in_plain_words_finds_the_expert_in_technical_words():
+    pool = [
+        Candidate("expert", 1, "甲", "", "谐波减速器与RV减速器精度保持性", ("传动与控制",)),
+        Candidate("expert", 2, "乙", "", "液压缸与阀的动态特性", ("传动与控制",)),
+    ]
+    need = NeedQuery("减速机用久了回差变大", "", ("传动与控制",))
+    result = MatchIndex(pool).suggest(need, top=2)
+    assert result[0].id == 1
+    assert "研究方向含相关词「减速器」" in result[0].reasons
+    plain = MatchIndex(pool, EngineConfig(related_terms=False)).suggest(need, top=2)
+    assert plain[0].score < result[0].score
+
+
+def test_feedback_reorders_but_never_adds_unrelated_candidates():
+    pool = [
+        Candidate("expert", 1, "甲", "", "机器视觉表面缺陷检测、工业相机标定", ("智能检测",)),
+        Candidate("expert", 2, "乙", "", "工业相机选型与光源设计", ("智能检测",)),
+        Candidate("expert", 3, "丙", "", "机器视觉表面缺陷检测算法", ("人工智能与大数据",)),
+        Candidate("expert", 4, "丁", "", "机器视觉表面缺陷检测系统", ("新材料",)),
+    ]
+    need = NeedQuery("工业相机拍照检查表面缺陷", "", ("智能检测",))
+    with_fb = MatchIndex(pool).suggest(need, top=10)
+    without = MatchIndex(pool, EngineConfig(feedback=False)).suggest(need, top=10)
+    assert {s.id for s in with_fb} == {s.id for s in without}
+    for s in with_fb:
+        assert 0.0 <= s.score <= 1.0
+        assert s.parts["feedback"] >= 0.0
