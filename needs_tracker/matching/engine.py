@@ -515,7 +515,10 @@ class MatchIndex:
         return MatchIndex(self.candidates, config)
 
     def reweighted(self, **weights: float) -> MatchIndex:
-        """The same index with other weights (all weights act at query time: no re-indexing)."""
+        """The same index with other weights (all weights act at query time: no re-indexing).
+
+        Meant for evaluation grids: the copy shares the candidates and the matrices.
+        """
         other = copy.copy(self)
         other.config = with_weights(self.config, **weights)
         return other
@@ -532,8 +535,9 @@ class MatchIndex:
 
     def _text_scores(self, q: str, qvec, related: dict[str, int], rvec) -> np.ndarray:
         w = self.config.weights
-        # Related terms join the need's own words in one query vector, so they weigh in
-        # proportion to the words that brought them and never outweigh the need's words.
+        # Related terms join the need's own words in one query vector, each at a fraction
+        # (related) of the weight of the words that brought them, so a need's words stay
+        # what mostly decides the text score.
         word = self._cosines(self.word_matrix, qvec + rvec if rvec is not None else qvec)
         if self.char_matrix is not None:
             cvec = self.chars.transform([q])

@@ -261,3 +261,14 @@ def test_feedback_reorders_but_never_adds_unrelated_candidates():
     for s in with_fb:
         assert 0.0 <= s.score <= 1.0
         assert s.parts["feedback"] >= 0.0
+
+
+def test_the_title_outweighs_a_side_remark_in_the_description():
+    pool = [
+        Candidate("expert", 1, "甲", "", "齿轮啮合噪声分析与齿面修形", ("传动与控制",)),
+        Candidate("expert", 2, "乙", "", "液压泵站节能改造与油温控制", ("传动与控制",)),
+    ]
+    need = NeedQuery("减速机齿轮啮合噪声降低", "另外液压泵站油温偏高", ("传动与控制",))
+    result = MatchIndex(pool).suggest(need, top=2)
+    assert [s.id for s in result] == [1, 2]
+    assert "「啮合」" in result[0].reasons[0] or "「噪声」" in result[0].reasons[0]
