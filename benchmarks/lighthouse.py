@@ -116,6 +116,8 @@ def weak_audits(report: dict) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the scores as JSON here")
+    parser.add_argument("--reports", type=Path, help="keep Lighthouse's full JSON reports here")
+    parser.add_argument("--only", help="measure only the page with this name (login, ...)")
     opts = parser.parse_args()
     if not LIGHTHOUSE.exists():
         print(f"{LIGHTHOUSE} missing: run `npm ci --prefix tools/lighthouse` first")
@@ -125,6 +127,8 @@ def main() -> int:
         cookies = {u: session_cookie(server.url, u) for _, _, u in PAGES if u}
         print(f"{'page':<12} {'form':<8} " + " ".join(f"{c:>14}" for c in CATEGORIES))
         for name, path, user in PAGES:
+            if opts.only and name.replace(" ", "-") != opts.only:
+                continue
             cookie = cookies.get(user) if user else None
             url = server.url + path
             status = status_of(url, cookie)
@@ -135,6 +139,11 @@ def main() -> int:
             for desktop in (True, False):
                 form = "desktop" if desktop else "mobile"
                 report = run_lighthouse(url, cookie, desktop, Path(tmp) / f"{name}-{form}.json")
+                if opts.reports:
+                    opts.reports.mkdir(parents=True, exist_ok=True)
+                    (opts.reports / f"{name.replace(' ', '-')}-{form}.json").write_text(
+                        json.dumps(report)
+                    )
                 scores = {c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES}
                 print(f"{name:<12} {form:<8} " + " ".join(f"{scores[c]:>14}" for c in CATEGORIES))
                 weak = weak_audits(report)
