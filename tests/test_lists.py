@@ -93,3 +93,21 @@ def test_list_pages_export_what_they_show(client, auth, world, kind):
     page = client.get(f"/{kind}/").get_data(as_text=True)
     assert f"/export/{kind}.xlsx" in page
     assert "/imports/" not in page
+
+
+@pytest.mark.parametrize("kind", ["organisations", "resources"])
+def test_list_filtered_by_kind_exports_that_kind(client, auth, world, make_org, kind):
+    """Organisations and resources filter on ?kind=; the export link must keep it (it once crashed)."""
+    make_org(world["a"], "潍坊高校甲", kind="university")
+    make_org(world["a"], "潍坊企业乙", kind="company")
+    auth.login("coordinator")
+    value = "company" if kind == "organisations" else "lab"
+    response = client.get(f"/{kind}/?q=潍坊&kind={value}&sort=name")
+    assert response.status_code == 200
+    href = response.get_data(as_text=True).split(f"/export/{kind}.csv?")[1].split('"')[0]
+    assert f"kind={value}" in href.replace("&amp;", "&")
+    if kind == "organisations":
+        csv = client.get(f"/export/organisations.csv?{href.replace('&amp;', '&')}")
+        text = csv.data.decode("utf-8-sig")
+        assert "潍坊企业乙" in text
+        assert "潍坊高校甲" not in text

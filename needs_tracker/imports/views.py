@@ -311,10 +311,13 @@ def _download(data: bytes, filename: str, fmt: str) -> Response:
     return response
 
 
-@export_bp.route("/<kind>.<fmt>")
+# The path variable is not called "kind": organisations and resources filter on a
+# query-string "kind" (company, university, ...) that must pass through untouched.
+@export_bp.route("/<what>.<fmt>")
 @login_required
-def export(kind: str, fmt: str):
+def export(what: str, fmt: str):
     """Export a list with the list page's filters (same query string)."""
+    kind = what
     if kind not in EXPORT_KINDS or fmt not in MIMETYPES:
         abort(404)
     rows = export_rows(kind, request.args)
