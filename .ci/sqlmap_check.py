@@ -102,6 +102,7 @@ def main() -> int:
                 str(tmp / "sqlmap"),
                 "--skip",
                 "Cookie,User-Agent,Referer,Host",
+                *EXTRA,
             ]
             started = time.time()
             out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
