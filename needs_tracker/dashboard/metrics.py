@@ -115,13 +115,16 @@ def kpis(
         .where(
             Visit.centre_id.in_(centre_ids),
             Visit.status == "done",
-            # a semi-join: joining organisations (with the scope's criteria) misleads the
-            # PostgreSQL planner into a nested loop that takes seconds
-            org.in_(
-                select(Organisation.id).where(
-                    Organisation.centre_id.in_(centre_ids), Organisation.kind == "company"
-                )
-            ),
+            # A correlated EXISTS (a primary-key probe per visited organisation): joining
+            # organisations misleads the PostgreSQL planner into a slow nested loop, and
+            # SQLite ran "IN (SELECT ...)" at 90-200 ms against 3 ms for this form.
+            select(Organisation.id)
+            .where(
+                Organisation.id == org,
+                Organisation.centre_id.in_(centre_ids),
+                Organisation.kind == "company",
+            )
+            .exists(),
             window,
         )
     ).one()
