@@ -32,7 +32,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# gzip/brotli/zstd for pages and static files (the ECharts bundle is 1 MB uncompressed).
+# gzip/brotli/zstd for pages and static files (the ECharts bundle is 530 KB uncompressed).
 compress = Compress()
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// by default (per worker), Redis via config.
 limiter = Limiter(key_func=get_remote_address)
