@@ -36,6 +36,7 @@ FLAGS = (
     "stopwords",
     "char_ngrams",
     "use_fields",
+    "field_cosine",
     "use_boosts",
     "related_terms",
     "feedback",

@@ -4,7 +4,7 @@ How a candidate's score is made (every weight lives in ``Weights`` below):
 
     score = text  * (sqrt(blend of word TF-IDF cosine and character n-gram TF-IDF cosine)
                      + feedback * sqrt(similarity to the best first-pass candidates))
-          + field * share of the need's technical fields that the candidate also has
+          + field * shared technical fields / sqrt(need's fields x candidate's fields)
           + region * 1 if the candidate is in the need's city (0.5 if only the same province)
           + past   * min(1, resolved matches of the candidate in the need's fields / 3)
           - decline * min(1, declines for "direction"/"capability" reasons / 3)
@@ -80,6 +80,7 @@ class EngineConfig:
     use_fields: bool = True
     use_boosts: bool = True
     sqrt_text: bool = True
+    field_cosine: bool = True  # field overlap / sqrt(need's fields x candidate's fields)
     related_terms: bool = True
     feedback: bool = True
 
@@ -489,6 +490,7 @@ class MatchIndex:
             (np.ones(len(rows), dtype=np.float32), (rows, cols)),
             shape=(n, max(1, len(names))),
         )
+        self.field_count = np.asarray(self.field_matrix.sum(axis=1), dtype=np.float32).ravel()
         self.kind_order = np.array([KIND_ORDER.get(c.kind, 9) for c in self.candidates])
         self.ids = np.array([c.id for c in self.candidates])
         self.penalty = np.array(
@@ -590,7 +592,13 @@ class MatchIndex:
             return np.zeros(len(self), dtype=np.float32)
         vec = np.zeros(self.field_matrix.shape[1], dtype=np.float32)
         vec[wanted] = 1.0
-        return (self.field_matrix @ vec) / len(set(need.fields))
+        shared = self.field_matrix @ vec
+        n = len(set(need.fields))
+        if not self.config.field_cosine:
+            return shared / n
+        # Cosine of the two field sets: a candidate listed under many fields is less
+        # specific than one listed only under the need's fields.
+        return shared / np.sqrt(n * np.maximum(self.field_count, 1.0))
 
     def suggest(
         self,
