@@ -30,6 +30,7 @@ from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRo
 from needs_tracker.matching.models import DockingEvent, Match
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
+from needs_tracker.organisations.services import FIELDS as ORGANISATION_FORM_FIELDS
 from needs_tracker.taxonomy.models import TechField
 from needs_tracker.visits.models import Visit, VisitTeamMember
 
@@ -66,20 +67,8 @@ EXPERT_FIELDS = ("name", "organisation", "title", "expertise", "phone", "email",
 RESOURCE_FIELDS = ("name", "kind", "owner_organisation", "description", "maturity")
 NEED_FIELDS = ("title", "description", "need_type", "urgency", "budget", "collected_on")
 VISIT_FIELDS = ("visit_date", "purpose", "summary", "status")
-MERGE_FIELDS = (
-    "name",
-    "short_name",
-    "kind",
-    "credit_code",
-    "district",
-    "industry",
-    "size",
-    "address",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "notes",
-)
+# the fields a merge may set on the survivor and that undo/un-merge restore: those of the form
+MERGE_FIELDS = ORGANISATION_FORM_FIELDS
 
 
 class ImportError_(ValueError):  # noqa: N801 - avoid shadowing the builtin ImportError
