@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
 
 from needs_tracker.extensions import db
 
@@ -53,6 +53,31 @@ def parse_date_arg(name: str, errors: list[str]) -> date | None:
 
         errors.append(_("Not a valid date: %(value)s (use YYYY-MM-DD)", value=raw[:20]))
         return None
+
+
+def filter_date_range(stmt: Select, column: Any, errors: list[str]) -> Select:
+    """Keep rows whose column lies within ?from= .. ?to= (inclusive); bad dates go to errors."""
+    start = parse_date_arg("from", errors)
+    end = parse_date_arg("to", errors)
+    if start:
+        stmt = stmt.where(column >= start)
+    if end:
+        stmt = stmt.where(column <= end)
+    return stmt
+
+
+def known_districts() -> list[str]:
+    """Districts of the organisations in scope, for the district filter's choices."""
+    from needs_tracker.organisations.models import Organisation
+
+    return list(
+        db.session.scalars(
+            select(Organisation.district)
+            .where(Organisation.district != "")
+            .distinct()
+            .order_by(Organisation.district)
+        )
+    )
 
 
 def apply_list(stmt: Select, spec: ListSpec) -> tuple[Select, ListState]:

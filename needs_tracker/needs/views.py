@@ -14,7 +14,13 @@ from needs_tracker.common.choices import NeedStatus
 from needs_tracker.common.choices_db import field_choices, organisation_choices, visit_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.listing import ListSpec, apply_list, paginate, parse_date_arg
+from needs_tracker.common.listing import (
+    ListSpec,
+    apply_list,
+    filter_date_range,
+    known_districts,
+    paginate,
+)
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
     COORDINATOR_ROLES,
@@ -91,21 +97,11 @@ def index():
     district = request.args.get("district", "").strip()
     if district:
         stmt = stmt.where(Organisation.district == district)
-    start = parse_date_arg("from", errors)
-    end = parse_date_arg("to", errors)
-    if start:
-        stmt = stmt.where(Need.collected_on >= start)
-    if end:
-        stmt = stmt.where(Need.collected_on <= end)
+    stmt = filter_date_range(stmt, Need.collected_on, errors)
     stmt, state = apply_list(stmt, LIST_SPEC)
     state.errors = errors
     page = paginate(stmt)
-    districts = db.session.scalars(
-        select(Organisation.district)
-        .where(Organisation.district != "")
-        .distinct()
-        .order_by(Organisation.district)
-    ).all()
+    districts = known_districts()
     return render_template(
         "needs/index.html", page=page, state=state, fields=field_choices(), districts=districts
     )

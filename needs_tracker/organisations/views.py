@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.crud import refuse_stale
-from needs_tracker.common.listing import ListSpec, apply_list, paginate
+from needs_tracker.common.listing import ListSpec, apply_list, known_districts, paginate
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
     COORDINATOR_ROLES,
@@ -56,12 +56,7 @@ def index():
         stmt = stmt.where(Organisation.district == district)
     stmt, state = apply_list(stmt, LIST_SPEC)
     page = paginate(stmt)
-    districts = db.session.scalars(
-        select(Organisation.district)
-        .where(Organisation.district != "")
-        .distinct()
-        .order_by(Organisation.district)
-    ).all()
+    districts = known_districts()
     return render_template("organisations/index.html", page=page, state=state, districts=districts)
 
 

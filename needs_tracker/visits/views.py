@@ -14,7 +14,13 @@ from needs_tracker.common.choices import VisitStatus
 from needs_tracker.common.choices_db import field_choices, organisation_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.listing import ListSpec, apply_list, paginate, parse_date_arg
+from needs_tracker.common.listing import (
+    ListSpec,
+    apply_list,
+    filter_date_range,
+    known_districts,
+    paginate,
+)
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import can_create_centre_data, can_edit_owned, require
 from needs_tracker.common.queries import get_visible_or_404
@@ -142,21 +148,11 @@ def index():
                 .where(Organisation.district == district)
             )
         )
-    start = parse_date_arg("from", errors)
-    end = parse_date_arg("to", errors)
-    if start:
-        stmt = stmt.where(Visit.visit_date >= start)
-    if end:
-        stmt = stmt.where(Visit.visit_date <= end)
+    stmt = filter_date_range(stmt, Visit.visit_date, errors)
     stmt, state = apply_list(stmt, LIST_SPEC)
     state.errors = errors
     page = paginate(stmt)
-    districts = db.session.scalars(
-        select(Organisation.district)
-        .where(Organisation.district != "")
-        .distinct()
-        .order_by(Organisation.district)
-    ).all()
+    districts = known_districts()
     return render_template("visits/index.html", page=page, state=state, districts=districts)
 
 
