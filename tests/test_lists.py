@@ -111,3 +111,18 @@ def test_list_filtered_by_kind_exports_that_kind(client, auth, world, make_org, 
         text = csv.data.decode("utf-8-sig")
         assert "潍坊企业乙" in text
         assert "潍坊高校甲" not in text
+
+
+def test_search_treats_percent_and_underscore_literally(client, auth, world, make_org):
+    """Searching 「100%」 finds that text, not every name containing 100; 「_」 is not a wildcard."""
+    make_org(world["a"], "达标率100%检测公司")
+    make_org(world["a"], "达标率1000检测公司")
+    auth.login("coordinator")
+    page = client.get("/organisations/?q=100%25").get_data(as_text=True)
+    assert "达标率100%检测公司" in page
+    assert "达标率1000检测公司" not in page
+    page = client.get("/organisations/?q=率_0").get_data(as_text=True)
+    assert "达标率1000检测公司" not in page
+    csv = client.get("/export/organisations.csv?q=100%25").data.decode("utf-8-sig")
+    assert "达标率100%检测公司" in csv
+    assert "达标率1000检测公司" not in csv

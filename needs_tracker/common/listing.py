@@ -80,12 +80,17 @@ def known_districts() -> list[str]:
     )
 
 
+def text_search(stmt: Select, columns: list[Any], q: str) -> Select:
+    """Rows where any of columns contains q, case-insensitively; % and _ in q are literal."""
+    if q and columns:
+        stmt = stmt.where(or_(*(col.icontains(q, autoescape=True) for col in columns)))
+    return stmt
+
+
 def apply_list(stmt: Select, spec: ListSpec) -> tuple[Select, ListState]:
     """Apply search and sort from request.args to stmt."""
     q = request.args.get("q", "").strip()[:100]
-    if q and spec.search_columns:
-        pattern = f"%{q}%"
-        stmt = stmt.where(or_(*(col.ilike(pattern) for col in spec.search_columns)))
+    stmt = text_search(stmt, spec.search_columns, q)
     sort = request.args.get("sort", spec.default_sort)
     key = sort.lstrip("-")
     if key not in spec.sortable:

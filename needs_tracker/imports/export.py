@@ -15,9 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
+from needs_tracker.common.listing import text_search
 from needs_tracker.experts.models import Expert, Resource, expert_fields, resource_fields
 from needs_tracker.extensions import db
 from needs_tracker.imports.parsing import CHOICE_LABELS, FORMULA_START, KINDS
@@ -43,10 +44,7 @@ def _date_arg(args: Mapping[str, str], name: str) -> date | None:
 
 
 def _search(stmt: Select, args: Mapping[str, str], columns: list[Any]) -> Select:
-    q = args.get("q", "").strip()[:100]
-    if q:
-        stmt = stmt.where(or_(*(c.ilike(f"%{q}%") for c in columns)))
-    return stmt
+    return text_search(stmt, columns, args.get("q", "").strip()[:100])
 
 
 def _field_filter(stmt: Select, args: Mapping[str, str], assoc: Any, key: str, model: Any):
