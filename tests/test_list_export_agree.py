@@ -1,4 +1,4 @@
-"""The export of a filtered list holds exactly the rows the list page shows.
+"""The export of a filtered list holds exactly the rows the list page shows, for every list.
 
 The export builds its query apart from the list views (needs_tracker.imports.export), so this
 guards against the two drifting apart.
@@ -20,6 +20,8 @@ TH, SR, XY, YS = (
     "潍坊雅士股份有限公司",
 )
 CJ, XQ, HF = "春季走访", "校企对接", "回访计划"
+XW, LH = "邢卫东", "林海峰"
+LAB, PT = "相控阵检测实验室", "数字孪生验证平台"
 
 # (query, what the list must show); the export must hold the same rows
 QUERIES = {
@@ -46,6 +48,19 @@ QUERIES = {
         ("from=2021-04-01", {XQ, HF}),
         ("q=对接", {XQ}),
         ("status=planned", {HF}),
+    ],
+    "experts": [
+        ("", {XW, LH}),
+        ("field={field}", {XW}),
+        ("region=青岛市", {LH}),
+        ("q=无损", {XW}),
+    ],
+    "resources": [
+        ("", {LAB, PT}),
+        ("kind=platform", {PT}),
+        ("kind=no-such-kind", {LAB, PT}),
+        ("field={field}", {LAB}),
+        ("q=孪生", {PT}),
     ],
 }
 
@@ -77,12 +92,18 @@ def rows(world, make_org, make_need, make_visit, make_field):
         status="planned",
     )
     make_visit(a, [world["org_a"]], member, visit_date=date(2021, 3, 9), purpose="春季走访")
+    from needs_tracker.experts.models import Expert, Resource
+
+    db.session.add(Expert(name=LH, organisation="青岛大学", expertise="工业软件", region="青岛市"))
+    db.session.add(Resource(name=PT, kind="platform", description="数字孪生", fields=[other_field]))
     db.session.commit()
     # the fixture's own visit (purpose 需求征集) is left out: the site's title contains that word
     return {
         "needs": [W, T, X, S],
         "organisations": [TH, SR, XY, YS],
         "visits": [CJ, XQ, HF],
+        "experts": [XW, LH],
+        "resources": [LAB, PT],
         "field": world["field"].id,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -41,9 +42,11 @@ class ListState:
         return {**self.args, "page": str(page)}
 
 
-def parse_date_arg(name: str, errors: list[str]) -> date | None:
-    """Read an ISO date from the query string; record an error instead of failing."""
-    raw = request.args.get(name, "").strip()
+def parse_date_arg(
+    name: str, errors: list[str], args: Mapping[str, str] | None = None
+) -> date | None:
+    """Read an ISO date from the query string (or args); record an error instead of failing."""
+    raw = (request.args if args is None else args).get(name, "").strip()
     if not raw:
         return None
     try:
@@ -55,14 +58,25 @@ def parse_date_arg(name: str, errors: list[str]) -> date | None:
         return None
 
 
-def filter_date_range(stmt: Select, column: Any, errors: list[str]) -> Select:
+def filter_date_range(
+    stmt: Select, column: Any, errors: list[str], args: Mapping[str, str] | None = None
+) -> Select:
     """Keep rows whose column lies within ?from= .. ?to= (inclusive); bad dates go to errors."""
-    start = parse_date_arg("from", errors)
-    end = parse_date_arg("to", errors)
+    start = parse_date_arg("from", errors, args)
+    end = parse_date_arg("to", errors, args)
     if start:
         stmt = stmt.where(column >= start)
     if end:
         stmt = stmt.where(column <= end)
+    return stmt
+
+
+def filter_field(stmt: Select, args: Mapping[str, str], assoc: Any, model: Any) -> Select:
+    """Keep rows of model tagged (through the association table assoc) with ?field=<id>."""
+    field_id = args.get("field", "")
+    if field_id.isdigit():
+        key = next(c for c in assoc.c if c.name != "field_id")
+        stmt = stmt.where(model.id.in_(select(key).where(assoc.c.field_id == int(field_id))))
     return stmt
 
 

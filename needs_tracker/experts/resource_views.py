@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.choices import ResourceKind
 from needs_tracker.common.choices_db import field_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
@@ -17,9 +16,8 @@ from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ResourceForm
-from needs_tracker.experts.models import Resource, resource_fields
-from needs_tracker.experts.services import RESOURCE_FIELDS, save_resource
-from needs_tracker.experts.views import _field_filter
+from needs_tracker.experts.models import Resource
+from needs_tracker.experts.services import RESOURCE_FIELDS, filter_resources, save_resource
 from needs_tracker.extensions import db
 
 resources_bp = Blueprint("resources", __name__, url_prefix="/resources")
@@ -36,10 +34,7 @@ RESOURCE_LIST = ListSpec(
 def index():
     """Paginated, searchable list of resources."""
     stmt = select(Resource).options(selectinload(Resource.fields))
-    stmt = _field_filter(stmt, resource_fields, "resource_id", Resource)
-    kind = request.args.get("kind", "")
-    if kind in ResourceKind.labels():
-        stmt = stmt.where(Resource.kind == kind)
+    stmt = filter_resources(stmt, request.args)
     stmt, state = apply_list(stmt, RESOURCE_LIST)
     return render_template(
         "resources/index.html", page=paginate(stmt), state=state, fields=field_choices()

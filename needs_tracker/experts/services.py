@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from needs_tracker.auth.models import User
-from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.common.choices import ResourceKind
+from needs_tracker.common.listing import filter_field
+from needs_tracker.experts.models import Expert, Resource, expert_fields, resource_fields
 from needs_tracker.extensions import db
 from needs_tracker.taxonomy.models import TechField
 
@@ -63,3 +66,21 @@ def save_resource(
     _apply(resource, RESOURCE_FIELDS, data)
     db.session.flush()
     return resource
+
+
+def filter_experts(stmt: Select, args: Mapping[str, str]) -> Select:
+    """The expert list's filters (field, region), shared by the list page and its export."""
+    stmt = filter_field(stmt, args, expert_fields, Expert)
+    region = args.get("region", "").strip()
+    if region:
+        stmt = stmt.where(Expert.region == region)
+    return stmt
+
+
+def filter_resources(stmt: Select, args: Mapping[str, str]) -> Select:
+    """The resource list's filters (field, kind), shared by the list page and its export."""
+    stmt = filter_field(stmt, args, resource_fields, Resource)
+    kind = args.get("kind", "")
+    if kind in ResourceKind.labels():
+        stmt = stmt.where(Resource.kind == kind)
+    return stmt

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,9 +16,10 @@ from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ExpertForm
-from needs_tracker.experts.models import Expert, expert_fields
+from needs_tracker.experts.models import Expert
 from needs_tracker.experts.services import (
     EXPERT_FIELDS,
+    filter_experts,
     save_expert,
 )
 from needs_tracker.extensions import db
@@ -38,24 +37,12 @@ EXPERT_LIST = ListSpec(
 )
 
 
-def _field_filter(stmt: Any, assoc: Any, key: str, model: Any) -> Any:
-    field_id = request.args.get("field", "")
-    if field_id.isdigit():
-        stmt = stmt.where(
-            model.id.in_(select(assoc.c[key]).where(assoc.c.field_id == int(field_id)))
-        )
-    return stmt
-
-
 @experts_bp.route("/")
 @login_required
 def index():
     """Paginated, searchable list of experts."""
     stmt = select(Expert).options(selectinload(Expert.fields))
-    stmt = _field_filter(stmt, expert_fields, "expert_id", Expert)
-    region = request.args.get("region", "").strip()
-    if region:
-        stmt = stmt.where(Expert.region == region)
+    stmt = filter_experts(stmt, request.args)
     stmt, state = apply_list(stmt, EXPERT_LIST)
     return render_template(
         "experts/index.html", page=paginate(stmt), state=state, fields=field_choices()

@@ -19,12 +19,21 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.listing import text_search
-from needs_tracker.experts.models import Expert, Resource, expert_fields, resource_fields
+from needs_tracker.experts import resource_views
+from needs_tracker.experts import views as expert_views
+from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.experts.services import filter_experts, filter_resources
 from needs_tracker.extensions import db
 from needs_tracker.imports.parsing import CHOICE_LABELS, FORMULA_START, KINDS
-from needs_tracker.needs.models import Need, need_fields
+from needs_tracker.needs import views as need_views
+from needs_tracker.needs.models import Need
+from needs_tracker.needs.services import filter_needs
+from needs_tracker.organisations import views as organisation_views
 from needs_tracker.organisations.models import Organisation
-from needs_tracker.visits.models import Visit, visit_organisations
+from needs_tracker.organisations.services import filter_organisations
+from needs_tracker.visits import views as visit_views
+from needs_tracker.visits.models import Visit
+from needs_tracker.visits.services import filter_visits
 
 EXPORT_KINDS = tuple(KINDS)
 
@@ -36,101 +45,43 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _date_arg(args: Mapping[str, str], name: str) -> date | None:
-    try:
-        return date.fromisoformat(args.get(name, "").strip())
-    except ValueError:
-        return None
-
-
-def _search(stmt: Select, args: Mapping[str, str], columns: list[Any]) -> Select:
-    return text_search(stmt, columns, args.get("q", "").strip()[:100])
-
-
-def _field_filter(stmt: Select, args: Mapping[str, str], assoc: Any, key: str, model: Any):
-    field_id = args.get("field", "")
-    if field_id.isdigit():
-        stmt = stmt.where(
-            model.id.in_(select(assoc.c[key]).where(assoc.c.field_id == int(field_id)))
-        )
-    return stmt
-
-
 def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
-    """The list page's query for kind, filtered by the same query-string arguments."""
+    """The list page's query for kind, filtered by the same query-string arguments.
+
+    Filters and search columns are the list pages' own; only the order differs (a stable
+    one for the file, not the page's sort).
+    """
+    errors: list[str] = []  # an unreadable date is ignored, as on the list page
     if kind == "organisations":
-        stmt = select(Organisation)
-        if args.get("kind"):
-            stmt = stmt.where(Organisation.kind == args["kind"])
-        if args.get("district", "").strip():
-            stmt = stmt.where(Organisation.district == args["district"].strip())
-        stmt = _search(
-            stmt,
-            args,
-            [
-                Organisation.name,
-                Organisation.short_name,
-                Organisation.credit_code,
-                Organisation.industry,
-            ],
-        )
-        return stmt.order_by(Organisation.name, Organisation.id)
-    if kind == "experts":
-        stmt = select(Expert).options(selectinload(Expert.fields))
-        stmt = _field_filter(stmt, args, expert_fields, "expert_id", Expert)
-        if args.get("region", "").strip():
-            stmt = stmt.where(Expert.region == args["region"].strip())
-        stmt = _search(
-            stmt, args, [Expert.name, Expert.organisation, Expert.expertise, Expert.title]
-        )
-        return stmt.order_by(Expert.name, Expert.id)
-    if kind == "resources":
-        stmt = select(Resource).options(selectinload(Resource.fields))
-        stmt = _field_filter(stmt, args, resource_fields, "resource_id", Resource)
-        if args.get("kind"):
-            stmt = stmt.where(Resource.kind == args["kind"])
-        stmt = _search(
-            stmt, args, [Resource.name, Resource.owner_organisation, Resource.description]
-        )
-        return stmt.order_by(Resource.name, Resource.id)
-    if kind == "needs":
+        stmt = filter_organisations(select(Organisation), args)
+        columns = organisation_views.LIST_SPEC.search_columns
+        order = (Organisation.name, Organisation.id)
+    elif kind == "experts":
+        stmt = filter_experts(select(Expert).options(selectinload(Expert.fields)), args)
+        columns = expert_views.EXPERT_LIST.search_columns
+        order = (Expert.name, Expert.id)
+    elif kind == "resources":
+        stmt = filter_resources(select(Resource).options(selectinload(Resource.fields)), args)
+        columns = resource_views.RESOURCE_LIST.search_columns
+        order = (Resource.name, Resource.id)
+    elif kind == "needs":
         stmt = (
             select(Need)
             .join(Need.organisation)
             .options(selectinload(Need.organisation), selectinload(Need.fields))
         )
-        if args.get("status"):
-            stmt = stmt.where(Need.status == args["status"])
-        stmt = _field_filter(stmt, args, need_fields, "need_id", Need)
-        if args.get("district", "").strip():
-            stmt = stmt.where(Organisation.district == args["district"].strip())
-        start, end = _date_arg(args, "from"), _date_arg(args, "to")
-        if start:
-            stmt = stmt.where(Need.collected_on >= start)
-        if end:
-            stmt = stmt.where(Need.collected_on <= end)
-        stmt = _search(stmt, args, [Need.title, Need.description, Organisation.name])
-        return stmt.order_by(Need.collected_on.desc(), Need.id.desc())
-    if kind == "visits":
+        stmt = filter_needs(stmt, args, errors)
+        columns = need_views.LIST_SPEC.search_columns
+        order = (Need.collected_on.desc(), Need.id.desc())
+    elif kind == "visits":
         stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
-        if args.get("status"):
-            stmt = stmt.where(Visit.status == args["status"])
-        if args.get("district", "").strip():
-            stmt = stmt.where(
-                Visit.id.in_(
-                    select(visit_organisations.c.visit_id)
-                    .join(Organisation, Organisation.id == visit_organisations.c.organisation_id)
-                    .where(Organisation.district == args["district"].strip())
-                )
-            )
-        start, end = _date_arg(args, "from"), _date_arg(args, "to")
-        if start:
-            stmt = stmt.where(Visit.visit_date >= start)
-        if end:
-            stmt = stmt.where(Visit.visit_date <= end)
-        stmt = _search(stmt, args, [Visit.purpose, Visit.summary])
-        return stmt.order_by(Visit.visit_date.desc(), Visit.id.desc())
-    raise ValueError(kind)
+        stmt = filter_visits(stmt, args, errors)
+        columns = visit_views.LIST_SPEC.search_columns
+        order = (Visit.visit_date.desc(), Visit.id.desc())
+    else:
+        raise ValueError(kind)
+    stmt = text_search(stmt, columns, args.get("q", "").strip()[:100])
+    return stmt.order_by(*order)
 
 
 def _names(objs: list[Any]) -> str:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.listing import filter_date_range, filter_field
 from needs_tracker.common.models import utcnow
 from needs_tracker.extensions import db
-from needs_tracker.needs.models import Need, NeedStatusChange
+from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.organisations.models import Organisation
 from needs_tracker.taxonomy.models import TechField
 
 S = NeedStatus
@@ -151,3 +154,18 @@ def need_data_from_form(form: Any) -> NeedData:
         collected_on=getattr(form, "collected_on", None) and form.collected_on.data,
         visit_id=(getattr(form, "visit_id", None) and form.visit_id.data) or None,
     )
+
+
+def filter_needs(stmt: Select, args: Mapping[str, str], errors: list[str]) -> Select:
+    """The need list's filters (status, field, district, date range); stmt joins Organisation.
+
+    Shared by the list page and its export; unreadable dates are reported in errors.
+    """
+    status = args.get("status", "")
+    if status in NeedStatus.labels():
+        stmt = stmt.where(Need.status == status)
+    stmt = filter_field(stmt, args, need_fields, Need)
+    district = args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(Organisation.district == district)
+    return filter_date_range(stmt, Need.collected_on, errors, args)

@@ -17,7 +17,6 @@ from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
     ListSpec,
     apply_list,
-    filter_date_range,
     known_districts,
     paginate,
 )
@@ -31,10 +30,11 @@ from needs_tracker.common.permissions import (
 from needs_tracker.common.queries import get_visible, get_visible_or_404
 from needs_tracker.extensions import db
 from needs_tracker.needs.forms import NeedForm, NeedStatusForm
-from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.needs.models import Need, NeedStatusChange
 from needs_tracker.needs.services import (
     TransitionError,
     create_need,
+    filter_needs,
     need_data_from_form,
     transition_need,
     update_need,
@@ -84,20 +84,7 @@ def index():
         .options(selectinload(Need.organisation), selectinload(Need.fields))
     )
     errors: list[str] = []
-    status = request.args.get("status", "")
-    if status in NeedStatus.labels():
-        stmt = stmt.where(Need.status == status)
-    field_id = request.args.get("field", "")
-    if field_id.isdigit():
-        stmt = stmt.where(
-            Need.id.in_(
-                select(need_fields.c.need_id).where(need_fields.c.field_id == int(field_id))
-            )
-        )
-    district = request.args.get("district", "").strip()
-    if district:
-        stmt = stmt.where(Organisation.district == district)
-    stmt = filter_date_range(stmt, Need.collected_on, errors)
+    stmt = filter_needs(stmt, request.args, errors)
     stmt, state = apply_list(stmt, LIST_SPEC)
     state.errors = errors
     page = paginate(stmt)

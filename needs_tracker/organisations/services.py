@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Select
+
 from needs_tracker.auth.models import User
+from needs_tracker.common.choices import OrganisationKind
 from needs_tracker.extensions import db
 from needs_tracker.organisations.models import Organisation
 
@@ -49,3 +53,14 @@ def update_organisation(org: Organisation, data: dict[str, Any], actor: User | N
             changed.append(key)
     db.session.flush()
     return changed
+
+
+def filter_organisations(stmt: Select, args: Mapping[str, str]) -> Select:
+    """The organisation list's filters (kind, district), shared by the list page and its export."""
+    kind = args.get("kind", "")
+    if kind in OrganisationKind.labels():
+        stmt = stmt.where(Organisation.kind == kind)
+    district = args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(Organisation.district == district)
+    return stmt

@@ -22,7 +22,12 @@ from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
 from needs_tracker.organisations.forms import OrganisationForm
 from needs_tracker.organisations.models import Organisation
-from needs_tracker.organisations.services import FIELDS, create_organisation, update_organisation
+from needs_tracker.organisations.services import (
+    FIELDS,
+    create_organisation,
+    filter_organisations,
+    update_organisation,
+)
 
 bp = Blueprint("organisations", __name__, url_prefix="/organisations")
 
@@ -47,13 +52,7 @@ LIST_SPEC = ListSpec(
 @login_required
 def index():
     """Paginated, filterable list of the centre's organisations."""
-    stmt = select(Organisation)
-    kind = request.args.get("kind", "")
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    district = request.args.get("district", "").strip()
-    if district:
-        stmt = stmt.where(Organisation.district == district)
+    stmt = filter_organisations(select(Organisation), request.args)
     stmt, state = apply_list(stmt, LIST_SPEC)
     page = paginate(stmt)
     districts = known_districts()

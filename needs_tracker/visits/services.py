@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from needs_tracker.auth.models import User
-from needs_tracker.common.choices import OrganisationKind
+from needs_tracker.common.choices import OrganisationKind, VisitStatus
+from needs_tracker.common.listing import filter_date_range
 from needs_tracker.extensions import db
 from needs_tracker.needs.services import NeedData, create_need
 from needs_tracker.organisations.models import Organisation
-from needs_tracker.visits.models import Visit, VisitTeamMember
+from needs_tracker.visits.models import Visit, VisitTeamMember, visit_organisations
 
 
 @dataclass
@@ -111,3 +113,23 @@ def update_visit(visit: Visit, data: VisitData, actor: User | None) -> None:
     """Overwrite a visit's values, organisations and team."""
     _apply(visit, data, visit.centre_id)
     db.session.flush()
+
+
+def filter_visits(stmt: Select, args: Mapping[str, str], errors: list[str]) -> Select:
+    """The visit list's filters (status, district of any organisation visited, date range).
+
+    Shared by the list page and its export; unreadable dates are reported in errors.
+    """
+    status = args.get("status", "")
+    if status in VisitStatus.labels():
+        stmt = stmt.where(Visit.status == status)
+    district = args.get("district", "").strip()
+    if district:
+        stmt = stmt.where(
+            Visit.id.in_(
+                select(visit_organisations.c.visit_id)
+                .join(Organisation, Organisation.id == visit_organisations.c.organisation_id)
+                .where(Organisation.district == district)
+            )
+        )
+    return filter_date_range(stmt, Visit.visit_date, errors, args)

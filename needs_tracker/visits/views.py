@@ -10,14 +10,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.choices import VisitStatus
 from needs_tracker.common.choices_db import field_choices, organisation_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
     ListSpec,
     apply_list,
-    filter_date_range,
     known_districts,
     paginate,
 )
@@ -27,13 +25,13 @@ from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
 from needs_tracker.needs.services import NeedData
-from needs_tracker.organisations.models import Organisation
 from needs_tracker.visits.forms import VisitForm
-from needs_tracker.visits.models import Visit, visit_organisations
+from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import (
     InlineNeed,
     TeamMemberData,
     VisitData,
+    filter_visits,
     record_visit,
     update_visit,
 )
@@ -136,19 +134,7 @@ def index():
     """Paginated list of visits, filterable by status, district and date range."""
     stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
     errors: list[str] = []
-    status = request.args.get("status", "")
-    if status in VisitStatus.labels():
-        stmt = stmt.where(Visit.status == status)
-    district = request.args.get("district", "").strip()
-    if district:
-        stmt = stmt.where(
-            Visit.id.in_(
-                select(visit_organisations.c.visit_id)
-                .join(Organisation, Organisation.id == visit_organisations.c.organisation_id)
-                .where(Organisation.district == district)
-            )
-        )
-    stmt = filter_date_range(stmt, Visit.visit_date, errors)
+    stmt = filter_visits(stmt, request.args, errors)
     stmt, state = apply_list(stmt, LIST_SPEC)
     state.errors = errors
     page = paginate(stmt)
