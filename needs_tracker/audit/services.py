@@ -109,11 +109,6 @@ class AuditFilter:
     record_id: int | None = None
 
 
-def _escape_like(text: str) -> str:
-    """text as a literal inside a LIKE pattern whose escape character is "!"."""
-    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
-
-
 def search_stmt(f: AuditFilter) -> Select:
     """Entries matching f, newest first."""
     stmt = select(AuditEntry)
@@ -133,13 +128,13 @@ def search_stmt(f: AuditFilter) -> Select:
         )
     if f.text:
         # JSON columns may hold non-ASCII text escaped (\\uXXXX): match both spellings.
-        patterns = {f"%{_escape_like(t)}%" for t in (f.text, json.dumps(f.text)[1:-1])}
+        spellings = {f.text, json.dumps(f.text)[1:-1]}
         stmt = stmt.where(
             or_(
                 *(
-                    cast(col, String).ilike(p, escape="!")
+                    cast(col, String).icontains(t, autoescape=True)
                     for col in (AuditEntry.before, AuditEntry.after)
-                    for p in patterns
+                    for t in spellings
                 )
             )
         )
