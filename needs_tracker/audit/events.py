@@ -282,6 +282,49 @@ def _after_flush(session: Session, _ctx: Any) -> None:
         session.connection().execute(insert(AuditEntry.__table__), rows)
 
 
+def record_bulk_creates(
+    session: Session,
+    model: type,
+    created: list[tuple[int, dict[str, Any]]],
+    user_id: int | None,
+) -> None:
+    """Audit rows that were inserted in bulk (Core INSERTs, which session events never see).
+
+    created holds (new id, values) pairs: the column values inserted, plus many-to-many
+    relationships by key (e.g. "fields": [ids]), as the entry of an ORM create would show them.
+    """
+    from needs_tracker.audit.models import AuditEntry
+
+    if not created or not getattr(model, "__audit__", True):
+        return
+    mapper = inspect(model)
+    table = mapper.local_table.name
+    if table in EXCLUDED_TABLES:
+        return
+    keys = set(_column_keys(mapper)) | {r.key for r in _m2m_relationships(mapper)}
+    now = utcnow()
+    rows = [
+        {
+            "at": now,
+            "user_id": user_id,
+            "action": Action.CREATE.value,
+            "table_name": table,
+            "record_id": record_id,
+            "centre_id": values.get("centre_id"),
+            "parent_table": None,
+            "parent_id": None,
+            "before": None,
+            "after": {
+                k: _value(k, v)
+                for k, v in {"id": record_id, **values}.items()
+                if k in keys and k not in IGNORED_COLUMNS
+            },
+        }
+        for record_id, values in created
+    ]
+    session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
 def _after_rollback(session: Session) -> None:
     session.info.pop(BEFORE_KEY, None)
 

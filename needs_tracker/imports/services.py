@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
+from needs_tracker.audit.events import record_bulk_creates
 from needs_tracker.auth.models import User
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.scoping import Scope, get_scope, scoped
@@ -799,11 +800,17 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
         "need": NEED_FIELDS,
     }[entity]
     out = []
+    audited = []
     for r, obj_id, row in zip(creates, ids, values, strict=True):
         after = {n: _json(row.get(n)) for n in names}
+        field_ids = list(dict.fromkeys(r.values.get("field_ids") or []))
         if assoc is not None:
-            after["field_ids"] = list(dict.fromkeys(r.values.get("field_ids") or []))
+            after["field_ids"] = field_ids
         out.append((r, obj_id, after))
+        audited.append((obj_id, {**row, "fields": field_ids} if assoc is not None else row))
+    # Bulk INSERTs bypass the session events that write the audit trail: record them here,
+    # so an imported record's history starts with its creation, like any other.
+    record_bulk_creates(db.session, model, audited, actor_id)
     return out
 
 

@@ -394,3 +394,75 @@ def test_undo_of_needs_removes_history_and_fields(world):
     assert _count(Need) == before_needs
     assert db.session.scalar(select(func.count()).select_from(NeedStatusChange)) == before_history
     assert db.session.scalar(select(func.count()).select_from(need_fields)) == before_links
+
+
+def _trail(table, record_id):
+    from needs_tracker.audit.models import AuditEntry
+
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.table_name == table, AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_imported_records_start_their_audit_trail(client, auth, world, make_field):
+    """Bulk-inserted rows get the same create entry as a form would write, with the importer."""
+    a, coordinator = world["a"], world["users"]["coordinator"]
+    field = make_field("工业互联网", 1)
+    rows = [
+        ["企业名称", "需求名称", "需求描述", "技术领域"],
+        ["潍坊天恒检测科技有限公司", "设备联网", "车间设备数据采集", "工业互联网"],
+        ["潍坊天恒检测科技有限公司", "能耗监测", "空压机能耗在线监测", ""],
+    ]
+    batch = _commit(_import("needs", rows, a), coordinator)
+    needs = {
+        n.title: n
+        for n in db.session.scalars(select(Need).where(Need.title.in_(["设备联网", "能耗监测"])))
+    }
+    assert len(needs) == 2
+    for title, need in needs.items():
+        (entry,) = _trail("needs", need.id)
+        assert (entry.action, entry.user_id, entry.centre_id) == ("create", coordinator.id, a.id)
+        assert entry.before is None
+        assert entry.after["title"] == title
+        assert entry.after["status"] == "collected"
+        assert entry.after["organisation_id"] == world["org_a"].id
+    assert _trail("needs", needs["设备联网"].id)[0].after["fields"] == [field.id]
+    assert _trail("needs", needs["能耗监测"].id)[0].after["fields"] == []
+
+    # Experts (the shared pool) too, and the record's history page shows the creation.
+    _commit(
+        _import("experts", [["姓名", "单位", "研究方向"], ["丁一", "潍坊学院", "能耗监测"]], None),
+        coordinator,
+    )
+    expert = db.session.scalar(select(Expert).where(Expert.name == "丁一"))
+    (entry,) = _trail("experts", expert.id)
+    assert (entry.action, entry.user_id, entry.centre_id) == ("create", coordinator.id, None)
+    auth.login("coordinator")
+    page = client.get(f"/audit/experts/{expert.id}").get_data(as_text=True)
+    assert "潍坊学院" in page
+
+    # Undo deletes them through the ORM: the trail then reads create -> delete.
+    undo_import(batch, coordinator)
+    db.session.commit()
+    assert [e.action for e in _trail("needs", needs["设备联网"].id)] == ["create", "delete"]
+
+
+def test_a_failed_import_leaves_no_audit_entry(world):
+    from needs_tracker.audit.models import AuditEntry
+
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    rows = [
+        ORG_HEADER,
+        ["好企业有限公司", "", "", "", "", ""],
+        ["", "", "", "", "", ""],
+        ["坏企业", "123", "", "", "", ""],
+    ]
+    plan = _import("organisations", rows, world["a"])
+    with pytest.raises(ImportError_):
+        commit_import(plan, world["users"]["coordinator"], "f.xlsx")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before
