@@ -287,11 +287,16 @@ def record_bulk_creates(
     model: type,
     created: list[tuple[int, dict[str, Any]]],
     user_id: int | None,
+    *,
+    centre_id: int | None = None,
+    parent: tuple[str, str] | None = None,
 ) -> None:
     """Audit rows that were inserted in bulk (Core INSERTs, which session events never see).
 
     created holds (new id, values) pairs: the column values inserted, plus many-to-many
     relationships by key (e.g. "fields": [ids]), as the entry of an ORM create would show them.
+    centre_id is used when the values have none; parent is (parent table, the values' key of
+    the parent id), for child rows such as a need's status changes.
     """
     from needs_tracker.audit.models import AuditEntry
 
@@ -310,9 +315,9 @@ def record_bulk_creates(
             "action": Action.CREATE.value,
             "table_name": table,
             "record_id": record_id,
-            "centre_id": values.get("centre_id"),
-            "parent_table": None,
-            "parent_id": None,
+            "centre_id": values.get("centre_id", centre_id),
+            "parent_table": parent[0] if parent else None,
+            "parent_id": values.get(parent[1]) if parent else None,
             "before": None,
             "after": {
                 k: _value(k, v)

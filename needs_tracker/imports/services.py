@@ -779,20 +779,27 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
         ]
         if links:
             db.session.execute(insert(assoc).execution_options(**_bulk_options()), links)
+    status_audit: list[tuple[int, dict[str, Any]]] = []
     if entity == "need":
-        db.session.execute(
-            insert(NeedStatusChange).execution_options(**_bulk_options()),
-            [
-                {
-                    "need_id": obj_id,
-                    "from_status": None,
-                    "to_status": "collected",
-                    "changed_by_id": actor_id,
-                    "note": "import",
-                }
-                for obj_id in ids
-            ],
-        )
+        changes = [
+            {
+                "need_id": obj_id,
+                "from_status": None,
+                "to_status": "collected",
+                "changed_at": utcnow(),
+                "changed_by_id": actor_id,
+                "note": "import",
+            }
+            for obj_id in ids
+        ]
+        change_ids = db.session.execute(
+            insert(NeedStatusChange)
+            .returning(NeedStatusChange.id, NeedStatusChange.need_id)
+            .execution_options(**_bulk_options()),
+            changes,
+        ).all()
+        by_need = {need_id: change_id for change_id, need_id in change_ids}
+        status_audit = [(by_need[c["need_id"]], c) for c in changes]
     names = {
         "organisation": MERGE_FIELDS,
         "expert": EXPERT_FIELDS,
@@ -811,6 +818,15 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
     # Bulk INSERTs bypass the session events that write the audit trail: record them here,
     # so an imported record's history starts with its creation, like any other.
     record_bulk_creates(db.session, model, audited, actor_id)
+    if entity == "need":
+        record_bulk_creates(
+            db.session,
+            NeedStatusChange,
+            status_audit,
+            actor_id,
+            centre_id=centre_id,
+            parent=("needs", "need_id"),
+        )
     return out
 
 

@@ -431,6 +431,22 @@ def test_imported_records_start_their_audit_trail(client, auth, world, make_fiel
         assert entry.after["status"] == "collected"
         assert entry.after["organisation_id"] == world["org_a"].id
     assert _trail("needs", needs["设备联网"].id)[0].after["fields"] == [field.id]
+    # The first status change is a child entry of the need, as when a form creates it.
+    from needs_tracker.audit.models import AuditEntry
+
+    for need in needs.values():
+        (child,) = db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.parent_table == "needs", AuditEntry.parent_id == need.id
+            )
+        )
+        assert (child.table_name, child.action, child.centre_id) == (
+            "need_status_changes",
+            "create",
+            a.id,
+        )
+        assert child.after["to_status"] == "collected"
+        assert child.record_id == need.history[0].id
     assert _trail("needs", needs["能耗监测"].id)[0].after["fields"] == []
 
     # Experts (the shared pool) too, and the record's history page shows the creation.
