@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.listing import text_search
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.scoping import Scope, scoped
 from needs_tracker.experts.models import Expert, Resource
@@ -630,6 +631,60 @@ def stale_matches(days: int, limit: int = 20) -> list[Match]:
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class PoolHit:
+    """An expert or resource found by name or text, to propose by hand."""
+
+    kind: str
+    id: int
+    name: str
+    organisation: str
+    text: str
+    proposed: bool  # already in an active match for the need
+
+
+def find_in_pool(need: Need, q: str, limit: int = 10) -> list[PoolHit]:
+    """Experts and resources whose name, organisation or expertise contains q.
+
+    For the coordinator who knows whom to ask when the suggestions miss them: the ranking
+    only sees words, a coordinator also knows people. At most limit of each kind.
+    """
+    q = q.strip()[:100]
+    if not q:
+        return []
+    active = {
+        (EXPERT if e else RESOURCE, e or r)
+        for e, r in db.session.execute(
+            select(Match.expert_id, Match.resource_id).where(
+                Match.need_id == need.id, Match.status.in_(ACTIVE_VALUES)
+            )
+        )
+    }
+    hits: list[PoolHit] = []
+    experts = text_search(
+        select(Expert), [Expert.name, Expert.organisation, Expert.expertise, Expert.title], q
+    )
+    for e in db.session.scalars(experts.order_by(Expert.name, Expert.id).limit(limit)):
+        hits.append(
+            PoolHit(EXPERT, e.id, e.name, e.organisation, e.expertise, (EXPERT, e.id) in active)
+        )
+    resources = text_search(
+        select(Resource), [Resource.name, Resource.owner_organisation, Resource.description], q
+    )
+    for r in db.session.scalars(resources.order_by(Resource.name, Resource.id).limit(limit)):
+        hits.append(
+            PoolHit(
+                RESOURCE,
+                r.id,
+                r.name,
+                r.owner_organisation,
+                r.description,
+                (RESOURCE, r.id) in active,
+            )
+        )
+    return hits
 
 
 def matches_for_need(need: Need) -> list[Match]:

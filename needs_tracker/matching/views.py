@@ -34,6 +34,9 @@ def need_panel(need: Need, user) -> Markup:
     """Suggestions and current matches on the need page."""
     suggestions = services.suggest_for_need(need, top=current_app.config.get("MATCH_TOP", 8))
     matches = services.matches_for_need(need)
+    # The pool search is for those who may propose; others never see it or its results.
+    pool_q = request.args.get("cq", "").strip()[:100] if can_match(user) else ""
+    pool_hits = services.find_in_pool(need, pool_q) if pool_q else []
     forms = {}
     for m in matches:
         form = TransitionForm(prefix=f"m{m.id}")
@@ -53,6 +56,8 @@ def need_panel(need: Need, user) -> Markup:
             forms=forms,
             candidate_form=CandidateForm(),
             can_act=can_match(user),
+            pool_q=pool_q,
+            pool_hits=pool_hits,
             DeclineReason=DeclineReason,
         )
     )

@@ -1,4 +1,5 @@
-"""Coordinator: suggestions with reasons, propose two experts, move one match to resolved."""
+"""Coordinator: suggestions with reasons, propose two experts, move one match to resolved,
+then find an expert the suggestions miss and propose her by hand."""
 
 from __future__ import annotations
 
@@ -99,3 +100,15 @@ def test_coordinator_proposes_experts_and_moves_a_match_to_resolved(coordinator)
     for status in ("匹配中", "已匹配", "推进中", "已解决"):
         assert status in history
     assert page.url.startswith(need_url)
+
+    # 吕冬梅 (gear design) is no suggestion for a vision need; the coordinator knows her.
+    assert "吕冬梅" not in panel.locator("li.suggestion").all_inner_texts()
+    page.get_by_label(re.compile("另有人选")).fill("吕冬梅")
+    b.submit(page.locator("#pool-search button"), "pool search")
+    hits = page.locator("#matching li.pool-hit")
+    assert hits.count() == 1
+    assert "重庆大学" in hits.first.inner_text()
+    b.submit(hits.first.locator('form[action$="/propose"] button'), "proposed by hand")
+    assert page.locator(".alert-success").count() == 1
+    assert page.locator("#matching .match").count() == 3
+    assert "吕冬梅" in page.locator("#matching .match").first.inner_text()

@@ -240,3 +240,43 @@ def test_stale_matches_on_the_home_page_for_coordinators(pool, client, auth, rol
 
 def test_meeting_data_class_defaults():
     assert MeetingData(date(2021, 1, 1)).place == ""
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pool_search_on_the_need_page_by_role(pool, client, auth, role):
+    """Coordinators find and propose someone the suggestions miss; nobody else sees the search."""
+    need = pool["need_a"]
+    auth.login(role)
+    resp = client.get(f"/needs/{need.id}?cq=重庆大学")
+    if role.startswith("other"):
+        assert resp.status_code == 404
+        return
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    # 吕冬梅 (gears, Chongqing) is no suggestion for an inspection need: only the search finds her.
+    assert "吕冬梅" not in client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert ("吕冬梅" in html) == (role in ACTORS)
+    assert ('id="pool-search"' in html) == (role in ACTORS)
+
+
+def test_pool_search_proposes_and_marks_who_is_already_proposed(pool, client, auth):
+    need, gear = pool["need_a"], pool["gear"]
+    auth.login("coordinator")
+    html = client.get(f"/needs/{need.id}?cq=减速器").get_data(as_text=True)
+    assert html.count('pool-hit"') == 1  # the one expert whose expertise says 减速器
+    assert "减速器齿轮设计" in html
+    resp = client.post(
+        f"/matching/needs/{need.id}/propose", data={"kind": "expert", "candidate_id": gear.id}
+    )
+    assert resp.status_code == 302
+    match = db.session.scalar(select(Match).where(Match.expert_id == gear.id))
+    assert (match.need_id, match.status, match.reasons) == (need.id, "proposed", "")
+    html = client.get(f"/needs/{need.id}?cq=减速器").get_data(as_text=True)
+    hit = html.split('pool-hit"', 1)[1].split("</li>", 1)[0]
+    assert "已推荐" in hit
+    assert "推荐</button>" not in hit
+    # Nothing found, and % is a literal character, not a wildcard.
+    for q in ("不存在的方向", "%"):
+        html = client.get(f"/needs/{need.id}", query_string={"cq": q}).get_data(as_text=True)
+        assert "pool-hit" not in html
+        assert f"没有包含“{q}”的专家或资源。" in html
