@@ -141,11 +141,18 @@ def search_stmt(f: AuditFilter) -> Select:
     return stmt.order_by(AuditEntry.id.desc())
 
 
+# Recorded values that are user ids, shown by the user's name.
+USER_COLUMNS = frozenset({"user_id", "by_id", "changed_by_id", "created_by_id"})
+
+
 def user_names(entries: list[AuditEntry]) -> dict[int, str]:
-    """Display names of the users who made entries."""
+    """Display names of the users who made entries or are named in their values."""
     from needs_tracker.auth.models import User
 
     ids = {e.user_id for e in entries if e.user_id is not None}
+    for e in entries:
+        for values in (e.before or {}, e.after or {}):
+            ids.update(v for k, v in values.items() if k in USER_COLUMNS and isinstance(v, int))
     if not ids:
         return {}
     rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))

@@ -15,7 +15,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from needs_tracker.audit.events import Action
+from needs_tracker.audit.labels import column_label, table_label, value_label
 from needs_tracker.audit.services import (
+    USER_COLUMNS,
     AuditFilter,
     audited_tables,
     format_value,
@@ -42,7 +44,14 @@ ACTION_LABELS = {
 
 
 def _template_globals() -> dict:
-    return {"action_labels": ACTION_LABELS, "fmt": format_value}
+    return {
+        "action_labels": ACTION_LABELS,
+        "fmt": format_value,
+        "table_label": table_label,
+        "column_label": column_label,
+        "value_label": value_label,
+        "user_columns": USER_COLUMNS,
+    }
 
 
 @bp.route("/<table>/<int:record_id>")

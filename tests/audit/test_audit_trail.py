@@ -240,15 +240,15 @@ def test_search_filters(client, auth, world):
         need.description = "特别的保密描述"
         db.session.commit()
     page = client.get("/audit/?q=特别的保密").get_data(as_text=True)
-    assert f"needs #{need.id}" in page
+    assert f"需求 #{need.id}" in page
     assert "1 in all" in page or "共 1" in page
     page = client.get("/audit/?user=other&table=needs&action=update").get_data(as_text=True)
-    assert f"needs #{need.id}" in page
+    assert f"需求 #{need.id}" in page
     page = client.get("/audit/?action=delete").get_data(as_text=True)
-    assert f"needs #{need.id}" not in page
+    assert f"需求 #{need.id}" not in page
     today = date.today().isoformat()
     page = client.get(f"/audit/?from={today}&to={today}&record={need.id}").get_data(as_text=True)
-    assert f"needs #{need.id}" in page
+    assert f"需求 #{need.id}" in page
     page = client.get("/audit/?from=2021-02-30&user=nobody&record=x").get_data(as_text=True)
     assert "2021-02-30" in page
     assert "nobody" in page
@@ -277,3 +277,49 @@ def test_history_panel_on_detail_pages(client, auth, world):
     ):
         page = client.get(url).get_data(as_text=True)
         assert "/audit/" in page, url
+
+
+def test_history_reads_in_the_users_language_not_in_column_names(client, auth, world):
+    """Tables, columns, codes and user ids appear by their names; the raw name stays as a hint."""
+    need = world["need_a"]
+    coordinator = world["users"]["coordinator"]
+    auth.login("coordinator")
+    client.post(
+        f"/needs/{need.id}/status",
+        data={"to_status": "assessing", "note": "评估", "version": str(need.version)},
+    )
+    page = client.get(f"/audit/needs/{need.id}").get_data(as_text=True)
+    assert f"需求 #{need.id}" in page
+    assert "需求状态变更 #" in page
+    assert '<dt class="col-4 text-truncate" title="status">状态</dt>' in page
+    assert "<del>已征集</del> → <ins>评估中</ins>" in page
+    assert "<del>collected</del>" not in page
+    assert "<ins>assessing</ins>" not in page
+    # The status change names who made it, not their user id.
+    assert '<dt class="col-4 text-truncate" title="changed_by_id">变更人</dt>' in page
+    changed_by = page.split('title="changed_by_id">变更人</dt>', 1)[1].split("</dd>", 1)[0]
+    assert coordinator.display_name in changed_by
+    client.post("/lang/en", data={"next": "/"})
+    page = client.get(f"/audit/needs/{need.id}").get_data(as_text=True)
+    assert '<dt class="col-4 text-truncate" title="status">Status</dt>' in page
+    assert "Need #" in page
+
+
+def test_unknown_columns_and_codes_show_as_stored(app):
+    from needs_tracker.audit.labels import column_label, table_label, value_label
+
+    with app.test_request_context():
+        assert column_label("brand_new_column") == "brand_new_column"
+        assert table_label("brand_new_table") == "brand_new_table"
+        assert value_label("needs", "status", "not_a_status") == "not_a_status"
+        assert value_label("needs", "status", "resolved") == "已解决"
+        assert value_label("visits", "status", "done") == "已完成"
+        assert value_label("matches", "status", "meeting_held") == "已召开对接会"
+        assert value_label("needs", "title", None) == "—"
+        assert value_label("needs", "status_changed_at", "2026-11-29T06:25:12.938182+00:00") == (
+            "2026-11-29 06:25:12"
+        )
+        assert (
+            value_label("needs", "title", "2026T是标题而不是时间之类的文字")
+            == "2026T是标题而不是时间之类的文字"
+        )
