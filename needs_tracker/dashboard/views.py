@@ -67,6 +67,14 @@ def index():
         "funnel_title": str(_l("From collection to resolution")),
         "centres": str(_l("Centres compared")),
     }
+    # The page's JSON has its keys sorted (Flask's default), so the charts take the order of
+    # series, funnel stages and statuses from these lists: the funnel must read collected ->
+    # matched -> in progress -> resolved, not alphabetically.
+    payload["order"] = {
+        "series": list(SERIES_LABELS),
+        "funnel": list(FUNNEL_LABELS),
+        "status": [m.value for m in NeedStatus],
+    }
     return render_template(
         "dashboard/index.html",
         board=board,

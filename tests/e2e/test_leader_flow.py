@@ -108,5 +108,12 @@ def test_leader_dashboard_charts_render_and_period_switches(leader):
     _assert_charts_rendered(charts)
     assert int(page.locator('[data-kpi="visits"]').inner_text()) >= 1
     assert int(page.locator('[data-kpi="needs"]').inner_text()) >= 1
+    # The funnel reads in the order of the stages, whatever the sizes of its steps.
+    funnel = [
+        t.split(":")[0].strip()
+        for t in page.locator("#chart-funnel svg text").all_text_contents()
+        if ":" in t
+    ]
+    assert funnel == ["已征集", "已匹配", "推进中", "已解决"], funnel
     # Leaders read only: nothing on the dashboard posts.
     assert page.locator("main form[method=post]").count() == 0

@@ -32,7 +32,15 @@
 
   function title(text) { return { text: text, left: "center", textStyle: { fontSize: 14 } }; }
 
-  var keys = Object.keys(data.trend);
+  // Keys of obj in the server's order (the JSON's own key order is alphabetical), then any
+  // others.
+  function ordered(obj, order) {
+    var known = (order || []).filter(function (k) { return k in obj; });
+    return known.concat(Object.keys(obj).filter(function (k) { return known.indexOf(k) < 0; }));
+  }
+  var O = data.order || {};
+
+  var keys = ordered(data.trend, O.series);
   make("chart-trend", {
     title: title(L.trend),
     tooltip: { trigger: "axis" },
@@ -45,7 +53,7 @@
     })
   });
 
-  var funnelKeys = Object.keys(data.funnel);
+  var funnelKeys = ordered(data.funnel, O.funnel);
   make("chart-funnel", {
     title: title(L.funnel_title),
     tooltip: { trigger: "item" },
@@ -76,7 +84,7 @@
     legend: { bottom: 0, type: "scroll" },
     series: [{
       type: "pie", radius: ["35%", "62%"], center: ["50%", "50%"],
-      data: Object.keys(data.by_status).map(function (k) {
+      data: ordered(data.by_status, O.status).map(function (k) {
         return { name: L.status[k] || k, value: data.by_status[k] };
       })
     }]
