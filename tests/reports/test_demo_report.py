@@ -166,3 +166,25 @@ def test_chart_uses_cjk_font():
     png = chart_fields({"needs_by_field": {"智能检测": 2, "工业软件": 1}})
     assert png.startswith(b"\x89PNG")
     assert io.BytesIO(png).getbuffer().nbytes > 1000
+
+
+def test_report_page_draws_needs_by_field_as_bars(demo, client, auth):
+    """Each field's bar is as long, relative to the largest, as its count (工业软件 3 of 3)."""
+    import re
+
+    assert auth.login("demo_leader", "demo password 1").status_code == 302
+    page = client.get("/reports/?start=2021-01&end=2021-03").get_data(as_text=True)
+    rows = re.findall(
+        r"<tr><td class=\"text-nowrap\">([^<]+)</td><td class=\"text-end\">(\d+)</td>"
+        r"<td class=\"w-100\"><svg [^>]*><rect width=\"([\d.]+)%\"",
+        page,
+    )
+    assert rows, "no field bars on the report page"
+    counts = {name: int(n) for name, n, _ in rows}
+    most = max(counts.values())
+    for name, n, width in rows:
+        assert float(width) == pytest.approx(100 * int(n) / most, abs=0.1), name
+    assert counts["工业软件"] == 3
+    assert (
+        'style="' not in page.split('class="table table-sm align-middle field-bars"', 1)[1].split("</table>")[0]
+    )
