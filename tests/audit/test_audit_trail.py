@@ -277,6 +277,17 @@ def test_history_panel_on_detail_pages(client, auth, world):
     ):
         page = client.get(url).get_data(as_text=True)
         assert "/audit/" in page, url
+        assert '<details class="audit-panel">' in page, url
+    # The panel lists the latest entries by name, the record's creation among them.
+    need = world["need_a"]
+    client.post(
+        f"/needs/{need.id}/edit",
+        data={"title": "改过的标题", "description": need.description, "version": str(need.version)},
+    )
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    panel = page.split('<details class="audit-panel">', 1)[1].split("</details>", 1)[0]
+    assert f"修改 需求 #{need.id}" in panel
+    assert "改过的标题" in panel
 
 
 def test_history_reads_in_the_users_language_not_in_column_names(client, auth, world):
