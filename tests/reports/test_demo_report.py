@@ -186,5 +186,8 @@ def test_report_page_draws_needs_by_field_as_bars(demo, client, auth):
         assert float(width) == pytest.approx(100 * int(n) / most, abs=0.1), name
     assert counts["工业软件"] == 3
     assert (
-        'style="' not in page.split('class="table table-sm align-middle field-bars"', 1)[1].split("</table>")[0]
+        'style="'
+        not in page.split('class="table table-sm align-middle field-bars"', 1)[1].split("</table>")[
+            0
+        ]
     )
