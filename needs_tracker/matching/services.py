@@ -634,6 +634,59 @@ def stale_matches(days: int, limit: int = 20) -> list[Match]:
 
 
 @dataclass(frozen=True)
+class Dismissed:
+    """A candidate marked "not relevant" for a need, for the list that can undo it."""
+
+    id: int
+    kind: str
+    name: str
+    organisation: str
+    note: str
+
+
+def dismissals_for(need: Need) -> list[Dismissed]:
+    """The need's "not relevant" marks, newest first."""
+    rows = db.session.execute(
+        select(MatchDismissal, Expert, Resource)
+        .outerjoin(Expert, Expert.id == MatchDismissal.expert_id)
+        .outerjoin(Resource, Resource.id == MatchDismissal.resource_id)
+        .where(MatchDismissal.need_id == need.id)
+        .order_by(MatchDismissal.id.desc())
+        .execution_options(include_deleted=True)
+    ).all()
+    out = []
+    for d, expert, resource in rows:
+        if expert is not None:
+            out.append(Dismissed(d.id, EXPERT, expert.name, expert.organisation, d.note))
+        elif resource is not None:
+            out.append(
+                Dismissed(d.id, RESOURCE, resource.name, resource.owner_organisation, d.note)
+            )
+    return out
+
+
+def undo_dismissal(need: Need, dismissal_id: int) -> str:
+    """Let a candidate marked "not relevant" be suggested for need again; returns its name."""
+    dismissal = db.session.scalar(
+        select(MatchDismissal).where(
+            MatchDismissal.id == dismissal_id, MatchDismissal.need_id == need.id
+        )
+    )
+    if dismissal is None:
+        raise MatchError(_("This mark does not exist (any more)."))
+    kind = EXPERT if dismissal.expert_id else RESOURCE
+    model = Expert if kind == EXPERT else Resource
+    obj = db.session.execute(
+        select(model)
+        .where(model.id == (dismissal.expert_id or dismissal.resource_id))
+        .execution_options(include_deleted=True)
+    ).scalar_one_or_none()
+    db.session.delete(dismissal)
+    db.session.flush()
+    return obj.name if obj is not None else ""
+
+
+@dataclass(frozen=True)
 class PoolHit:
     """An expert or resource found by name or text, to propose by hand."""
 

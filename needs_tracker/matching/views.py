@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -37,6 +46,7 @@ def need_panel(need: Need, user) -> Markup:
     # The pool search is for those who may propose; others never see it or its results.
     pool_q = request.args.get("cq", "").strip()[:100] if can_match(user) else ""
     pool_hits = services.find_in_pool(need, pool_q) if pool_q else []
+    dismissed = services.dismissals_for(need) if can_match(user) else []
     forms = {}
     for m in matches:
         form = TransitionForm(prefix=f"m{m.id}")
@@ -58,6 +68,7 @@ def need_panel(need: Need, user) -> Markup:
             can_act=can_match(user),
             pool_q=pool_q,
             pool_hits=pool_hits,
+            dismissed=dismissed,
             DeclineReason=DeclineReason,
         )
     )
@@ -157,6 +168,22 @@ def dismiss(need_id: int):
     else:
         db.session.commit()
         flash(_("Marked as not relevant; it will not be suggested for this need again."), "info")
+    return redirect(url_for("needs.detail", id=need.id) + "#matching")
+
+
+@bp.route("/needs/<int:need_id>/dismissals/<int:dismissal_id>/undo", methods=["POST"])
+@login_required
+def undo_dismissal(need_id: int, dismissal_id: int):
+    """Take back a "not relevant" mark: the candidate may be suggested for the need again."""
+    need = get_visible_or_404(Need, need_id)
+    require(can_match(current_user))
+    try:
+        name = services.undo_dismissal(need, dismissal_id)
+    except MatchError:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    flash(_("“%(name)s” may be suggested for this need again.", name=name), "success")
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 

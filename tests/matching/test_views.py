@@ -204,7 +204,9 @@ def test_dismissed_suggestion_disappears_from_the_page(pool, client, auth):
         f"/matching/needs/{pool['need_a'].id}/dismiss",
         data={"kind": "expert", "candidate_id": pool["vision"].id},
     )
-    assert "于晓东" not in client.get(url).get_data(as_text=True)
+    html = client.get(url).get_data(as_text=True)
+    suggested = html.split("推荐的专家与资源", 1)[1].split("已标记为不相关", 1)[0]
+    assert "于晓东" not in suggested
 
 
 @pytest.mark.parametrize("role", ["member", "coordinator", "leader", "admin", "other"])
@@ -280,3 +282,65 @@ def test_pool_search_proposes_and_marks_who_is_already_proposed(pool, client, au
         html = client.get(f"/needs/{need.id}", query_string={"cq": q}).get_data(as_text=True)
         assert "pool-hit" not in html
         assert f"没有包含“{q}”的专家或资源。" in html
+
+
+def _dismiss(pool, candidate="vision"):
+    services.dismiss_candidate(
+        pool["need_a"], "expert", pool[candidate].id, pool["users"]["coordinator"], "方向不对"
+    )
+    db.session.commit()
+    return db.session.scalar(select(MatchDismissal))
+
+
+def test_not_relevant_can_be_taken_back(pool, client, auth):
+    """A mistaken "not relevant" click is undone from the need page; the expert returns."""
+    need = pool["need_a"]
+    dismissal = _dismiss(pool)
+    auth.login("coordinator")
+    html = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    suggestions = html.split("推荐的专家与资源", 1)[1].split("已标记为不相关", 1)[0]
+    assert "于晓东" not in suggestions
+    marked = html.split("已标记为不相关（1）", 1)[1].split("</details>", 1)[0]
+    assert "于晓东" in marked
+    assert "方向不对" in marked
+    resp = client.post(f"/matching/needs/{need.id}/dismissals/{dismissal.id}/undo")
+    assert resp.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(MatchDismissal)) == 0
+    html = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "“于晓东”将重新出现在此需求的推荐中。" in html
+    assert "于晓东" in html.split("推荐的专家与资源", 1)[1].split("对接记录", 1)[0]
+    assert "已标记为不相关" not in html
+    # Undoing it again, or through another need, finds nothing.
+    assert (
+        client.post(f"/matching/needs/{need.id}/dismissals/{dismissal.id}/undo").status_code == 404
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_undo_dismissal_by_role(pool, client, auth, role):
+    dismissal = _dismiss(pool)
+    auth.login(role)
+    html = client.get(f"/needs/{pool['need_a'].id}").get_data(as_text=True)
+    assert ("已标记为不相关" in html) == (role in ACTORS)
+    resp = client.post(f"/matching/needs/{pool['need_a'].id}/dismissals/{dismissal.id}/undo")
+    expected = 302 if role in ACTORS else 404 if role.startswith("other") else 403
+    assert resp.status_code == expected
+    left = db.session.scalar(select(func.count()).select_from(MatchDismissal))
+    assert left == (0 if role in ACTORS else 1)
+
+
+def test_undo_dismissal_of_another_need_is_not_found(pool, client, auth, make_need):
+    dismissal = _dismiss(pool)
+    other_need = make_need(pool["org_a"], "另一个需求")
+    auth.login("coordinator")
+    resp = client.post(f"/matching/needs/{other_need.id}/dismissals/{dismissal.id}/undo")
+    assert resp.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(MatchDismissal)) == 1
+
+
+def test_undo_dismissal_needs_a_login(pool, client):
+    dismissal = _dismiss(pool)
+    resp = client.post(f"/matching/needs/{pool['need_a'].id}/dismissals/{dismissal.id}/undo")
+    assert resp.status_code == 302
+    assert "/login" in resp.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(MatchDismissal)) == 1
