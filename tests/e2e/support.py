@@ -268,6 +268,7 @@ class Browse:
     http_errors: list[str] = field(default_factory=list)
     allowed_http_errors: set[tuple[int, str]] = field(default_factory=set)
     download_urls: set[str] = field(default_factory=set)
+    no_content_urls: set[str] = field(default_factory=set)
     navigations: int = 0
     checked_navigations: int = 0
     unchecked: list[str] = field(default_factory=list)
@@ -325,6 +326,8 @@ class Browse:
     def _on_failed(self, request) -> None:
         if request.url in self.download_urls:
             return  # a download ends its navigation request with ERR_ABORTED
+        if request.url in self.no_content_urls:
+            return  # so does a "204 No Content" answer, which a test gave on purpose
         self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def _on_response(self, response) -> None:
@@ -349,6 +352,11 @@ class Browse:
         out += [f"[{self.label}] request leaving loopback: {m}" for m in self.outside_requests]
         out += [f"[{self.label}] HTTP error: {m}" for m in self.http_errors]
         return out
+
+    def answer_no_content(self, route) -> None:
+        """Answer a routed request with "204 No Content": the browser stays on the page."""
+        self.no_content_urls.add(route.request.url)
+        route.fulfill(status=204)
 
     def allow_http_error(self, status: int, path: str) -> None:
         """A test that provokes an error status on purpose says so first."""

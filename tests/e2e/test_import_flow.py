@@ -60,6 +60,26 @@ def test_coordinator_imports_organisations_with_a_bad_row_then_undoes(coordinato
     _upload(b, fixed, "preview of the fixed file")
     assert page.locator(".alert-danger").count() == 0
     assert "新建: 3" in page.locator("main").inner_text().replace("：", ": ")
+    # While the import runs, the button cannot be pressed again and the page says why. The
+    # first request is answered here with "204 No Content", so the page stays as it is then.
+    sent = []
+
+    def no_content(route):
+        sent.append(route.request.method)
+        b.answer_no_content(route)
+
+    page.route("**/imports/preview/*/confirm", no_content)
+    confirm = page.get_by_role("button", name="确认导入")
+    confirm.click(no_wait_after=True)
+    page.locator("form[aria-busy=true] button:disabled").wait_for()
+    assert confirm.is_disabled()
+    assert page.get_by_role("status").filter(has_text="正在导入…").is_visible()
+    confirm.click(force=True, no_wait_after=True)  # a second tap sends nothing
+    page.wait_for_timeout(300)
+    assert sent == ["POST"]
+    page.unroute("**/imports/preview/*/confirm")
+    page.reload()
+    b.check("preview again")
     b.submit(page.get_by_role("button", name="确认导入"), "import done")
     assert "/imports/batches/" in page.url
     batch_url = page.url

@@ -11,6 +11,43 @@
     }
   });
 
+  // A POST form, once sent, cannot be sent again until the answer comes: a second tap on a
+  // slow phone connection would otherwise save the visit twice. Forms with data-busy also
+  // say what is happening (an import takes seconds).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "").toLowerCase() !== "post") { return; }
+    if (form.getAttribute("data-sending")) { event.preventDefault(); return; }
+    form.setAttribute("data-sending", "1");
+    form.setAttribute("aria-busy", "true");
+    var buttons = form.querySelectorAll("button:not([type=button]), input[type=submit]");
+    var busy = form.getAttribute("data-busy");
+    // After this event: the browser reads the form (and which button was pressed) first.
+    setTimeout(function () {
+      buttons.forEach(function (b) { b.disabled = true; });
+      if (busy && buttons.length) {
+        var note = document.createElement("span");
+        note.className = "busy-note ms-2 small";
+        note.setAttribute("role", "status");
+        note.innerHTML = '<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>';
+        note.appendChild(document.createTextNode(busy));
+        buttons[buttons.length - 1].insertAdjacentElement("afterend", note);
+      }
+    }, 0);
+    // A response that is a download leaves the page in place: give the form back.
+    setTimeout(function () { release(form); }, 15000);
+  });
+  function release(form) {
+    form.removeAttribute("data-sending");
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button, input[type=submit]").forEach(function (b) { b.disabled = false; });
+    form.querySelectorAll(".busy-note").forEach(function (n) { n.remove(); });
+  }
+  // Back to a page kept in the browser's cache: its forms must work again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
+  });
+
   // "Add a row" for FieldList fieldsets: clone the last row, bump the index, clear values.
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
     button.addEventListener("click", function () {
