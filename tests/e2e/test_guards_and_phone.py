@@ -74,3 +74,29 @@ def test_member_pages_fit_a_phone(member):
         assert width <= 390, f"{path} is {width}px wide on a 390px screen"
         # The main call to action is reachable without zooming: the menu toggler is visible.
         assert member.page.get_by_role("button", name="菜单").is_visible()
+
+
+def test_list_filters_wait_behind_more_filters_on_a_phone(member, coordinator):
+    """On a phone the search box leads; the other filters open on demand, and stay open once used."""
+    b, page = member, member.page
+    b.goto("/needs/", "needs list on a phone")
+    status = page.get_by_label("状态", exact=True)
+    more = page.get_by_role("button", name="更多筛选")
+    assert page.get_by_label("搜索").is_visible()
+    assert more.get_attribute("aria-expanded") == "false"
+    assert not status.is_visible()
+    more.click()
+    assert more.get_attribute("aria-expanded") == "true"
+    assert status.is_visible()
+    status.select_option("matching")
+    b.submit(page.get_by_role("button", name="筛选", exact=True), "needs matching on a phone")
+    assert "status=matching" in page.url
+    # A filter in use is shown, not hidden behind the button.
+    assert page.get_by_label("状态", exact=True).is_visible()
+    assert page.get_by_role("button", name="更多筛选").count() == 0
+    for badge in page.locator("tbody .badge").all_inner_texts():
+        assert badge.strip() == "匹配中"
+    # On a desktop every filter is in view from the start.
+    coordinator.goto("/needs/", "needs list on a desktop")
+    assert coordinator.page.get_by_label("状态", exact=True).is_visible()
+    assert coordinator.page.get_by_role("button", name="更多筛选").count() == 0

@@ -48,6 +48,36 @@
     if (event.persisted) { document.querySelectorAll("form[data-sending]").forEach(release); }
   });
 
+  // On a phone, a list's filters beyond the search box wait behind "More filters" (they took
+  // half the screen above the list); shown at once when one of them is in use.
+  if (window.matchMedia("(max-width: 576px)").matches) {
+    document.querySelectorAll("form[data-more-filters]").forEach(function (form, n) {
+      var extras = form.querySelectorAll(".filter-extra");
+      var inUse = Array.prototype.some.call(extras, function (box) {
+        return Array.prototype.some.call(box.querySelectorAll("input,select"), function (el) { return el.value; });
+      });
+      if (!extras.length || inUse) { return; }
+      var id = "more-filters-" + n;
+      extras.forEach(function (box, i) { box.hidden = true; if (!i) { box.id = id; } });
+      var wrap = document.createElement("div");
+      wrap.className = "col-6 col-md-2";
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm btn-outline-secondary w-100 more-filters";
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", id);
+      button.textContent = form.getAttribute("data-more-filters");
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        extras.forEach(function (box) { box.hidden = !open; });
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        if (open) { var first = extras[0].querySelector("input,select"); if (first) { first.focus(); } }
+      });
+      wrap.appendChild(button);
+      extras[0].parentNode.insertBefore(wrap, extras[0]);
+    });
+  }
+
   // "Add a row" for FieldList fieldsets: clone the last row, bump the index, clear values.
   document.querySelectorAll("[data-add-row]").forEach(function (button) {
     button.addEventListener("click", function () {
