@@ -17,7 +17,12 @@ from needs_tracker.common.permissions import can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ResourceForm
 from needs_tracker.experts.models import Resource
-from needs_tracker.experts.services import RESOURCE_FIELDS, filter_resources, save_resource
+from needs_tracker.experts.services import (
+    RESOURCE_FIELDS,
+    RESOURCE_SEARCH_COLUMNS,
+    filter_resources,
+    save_resource,
+)
 from needs_tracker.extensions import db
 
 resources_bp = Blueprint("resources", __name__, url_prefix="/resources")
@@ -25,7 +30,7 @@ resources_bp = Blueprint("resources", __name__, url_prefix="/resources")
 RESOURCE_LIST = ListSpec(
     sortable={"name": Resource.name, "kind": Resource.kind, "owner": Resource.owner_organisation},
     default_sort="name",
-    search_columns=[Resource.name, Resource.owner_organisation, Resource.description],
+    search_columns=list(RESOURCE_SEARCH_COLUMNS),
 )
 
 

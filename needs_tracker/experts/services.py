@@ -14,6 +14,10 @@ from needs_tracker.experts.models import Expert, Resource, expert_fields, resour
 from needs_tracker.extensions import db
 from needs_tracker.taxonomy.models import TechField
 
+# What the list searches and the need page's pool search look in: one list each.
+EXPERT_SEARCH_COLUMNS = (Expert.name, Expert.organisation, Expert.expertise, Expert.title)
+RESOURCE_SEARCH_COLUMNS = (Resource.name, Resource.owner_organisation, Resource.description)
+
 EXPERT_FIELDS = (
     "name",
     "title",

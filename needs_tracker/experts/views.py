@@ -19,6 +19,7 @@ from needs_tracker.experts.forms import ExpertForm
 from needs_tracker.experts.models import Expert
 from needs_tracker.experts.services import (
     EXPERT_FIELDS,
+    EXPERT_SEARCH_COLUMNS,
     filter_experts,
     save_expert,
 )
@@ -33,7 +34,7 @@ EXPERT_LIST = ListSpec(
         "created": Expert.created_at,
     },
     default_sort="name",
-    search_columns=[Expert.name, Expert.organisation, Expert.expertise, Expert.title],
+    search_columns=list(EXPERT_SEARCH_COLUMNS),
 )
 
 

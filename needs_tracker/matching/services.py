@@ -24,6 +24,7 @@ from needs_tracker.common.listing import text_search
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.scoping import Scope, scoped
 from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.experts.services import EXPERT_SEARCH_COLUMNS, RESOURCE_SEARCH_COLUMNS
 from needs_tracker.extensions import db
 from needs_tracker.matching.engine import (
     EXPERT,
@@ -716,16 +717,12 @@ def find_in_pool(need: Need, q: str, limit: int = 10) -> list[PoolHit]:
         )
     }
     hits: list[PoolHit] = []
-    experts = text_search(
-        select(Expert), [Expert.name, Expert.organisation, Expert.expertise, Expert.title], q
-    )
+    experts = text_search(select(Expert), list(EXPERT_SEARCH_COLUMNS), q)
     for e in db.session.scalars(experts.order_by(Expert.name, Expert.id).limit(limit)):
         hits.append(
             PoolHit(EXPERT, e.id, e.name, e.organisation, e.expertise, (EXPERT, e.id) in active)
         )
-    resources = text_search(
-        select(Resource), [Resource.name, Resource.owner_organisation, Resource.description], q
-    )
+    resources = text_search(select(Resource), list(RESOURCE_SEARCH_COLUMNS), q)
     for r in db.session.scalars(resources.order_by(Resource.name, Resource.id).limit(limit)):
         hits.append(
             PoolHit(
