@@ -1,8 +1,9 @@
 """Export a report (the dict of Report.to_dict, text possibly edited) to docx, xlsx, md, json.
 
 The documents are the centre's Chinese monthly report, so their wording is Chinese whatever
-the UI language. Charts are drawn with matplotlib (Agg) in a CJK font when one is installed
-(Debian: fonts-wqy-microhei); without one they still render, with missing glyphs.
+the UI language. Charts are drawn with matplotlib (Agg) in Noto Sans CJK SC, taken by file
+from the noto-cjk-sans-otc package (a requirement), so they render Chinese on any machine
+`pip install -r requirements.txt` set up, whatever fonts the system has.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import noto_cjk_sans_otc  # noqa: E402
 from docx import Document  # noqa: E402
 from docx.enum.text import WD_ALIGN_PARAGRAPH  # noqa: E402
 from docx.oxml.ns import qn  # noqa: E402
@@ -30,12 +32,9 @@ from needs_tracker.reports.builder import centre_label  # noqa: E402
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
-CJK_FONT_FILES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-CJK_FONT_NAMES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "WenQuanYi Zen Hei")
+# The collection holds JP, KR, SC, TC and HK faces; SC draws simplified Chinese forms.
+CHART_FONT_FILE = str(noto_cjk_sans_otc.FONT_PATH)
+CHART_FONT = "Noto Sans CJK SC"
 
 METRICS = [
     ("visits", "走访次数"),
@@ -89,24 +88,24 @@ MATCH_STATUS = {
 
 
 @lru_cache(maxsize=1)
-def cjk_font() -> str | None:
-    """Register an installed CJK font with matplotlib; its family name, or None if absent."""
-    for path in CJK_FONT_FILES:
-        try:
-            font_manager.fontManager.addfont(path)
-        except (OSError, RuntimeError):
-            continue
-    available = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONT_NAMES:
-        if name in available:
-            return name
-    return None
+def cjk_font() -> str:
+    """Register the packaged Noto Sans CJK collection with matplotlib; the chart family's name.
+
+    Registered by file, so a chart never depends on (or picks up) the system's fonts.
+    """
+    font_manager.fontManager.addfont(CHART_FONT_FILE)
+    return CHART_FONT
+
+
+def chart_font_path() -> font_manager.FontPath:
+    """The file and face that matplotlib draws chart text from (the packaged SC face)."""
+    props = font_manager.FontProperties(family=cjk_font())
+    return font_manager.findfont(props, fallback_to_default=False)
 
 
 def _figure():
-    family = cjk_font()
-    rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"]}
-    rc["axes.unicode_minus"] = False
+    # DejaVu Sans ships with matplotlib: a fallback for any symbol the CJK font lacks.
+    rc = {"font.family": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False}
     return plt.rc_context(rc)
 
 

@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -160,12 +161,59 @@ def test_libreoffice_converts_docx_to_pdf(demo, runner, tmp_path):
 
 
 def test_chart_uses_cjk_font():
-    from needs_tracker.reports.export import chart_fields, cjk_font
+    """Charts draw Chinese in the SC face of the font file that a pip requirement ships."""
+    import noto_cjk_sans_otc
 
-    assert cjk_font() == "WenQuanYi Micro Hei"
+    from needs_tracker.reports.export import chart_fields, chart_font_path, cjk_font
+
+    assert cjk_font() == "Noto Sans CJK SC"
+    used = chart_font_path()
+    packaged = Path(str(noto_cjk_sans_otc.FONT_PATH)).resolve()
+    assert Path(used).resolve() == packaged
+    assert packaged.is_relative_to(Path(noto_cjk_sans_otc.__file__).resolve().parent)
+    # The SC face of the collection, not the JP one (face 0) with Japanese glyph forms.
+    assert used.face_index == 2
     png = chart_fields({"needs_by_field": {"智能检测": 2, "工业软件": 1}})
     assert png.startswith(b"\x89PNG")
     assert io.BytesIO(png).getbuffer().nbytes > 1000
+
+
+def test_charts_render_chinese_glyphs_without_system_fonts(monkeypatch):
+    """No glyph is missing although matplotlib is shown none of the system's fonts.
+
+    The font manager keeps only the fonts matplotlib bundles, as on a machine with no CJK
+    font installed; then every chart is drawn with warnings as errors, where a Chinese label
+    without a glyph warns "Glyph ... missing from font(s)".
+    """
+    import warnings
+
+    import matplotlib
+    from matplotlib import font_manager
+
+    from needs_tracker.reports import export
+
+    manager = font_manager.fontManager
+    bundled = Path(matplotlib.get_data_path()).resolve()
+    only_bundled = [f for f in manager.ttflist if Path(f.fname).resolve().is_relative_to(bundled)]
+    assert not any("CJK" in f.name for f in only_bundled)
+    monkeypatch.setattr(manager, "ttflist", only_bundled)
+    export.cjk_font.cache_clear()
+    manager._findfont_cached.cache_clear()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            data = {
+                "needs_by_field": {"智能检测": 2, "工业软件": 1, "新材料与化工": 3},
+                "visits": 4,
+                "previous": {"visits": 2},
+            }
+            assert export.chart_fields(data).startswith(b"\x89PNG")
+            assert export.chart_comparison(data).startswith(b"\x89PNG")
+        assert [f.name for f in only_bundled if f.name == "Noto Sans CJK SC"]
+    finally:
+        monkeypatch.undo()
+        export.cjk_font.cache_clear()
+        manager._findfont_cached.cache_clear()
 
 
 def test_report_page_draws_needs_by_field_as_bars(demo, client, auth):
