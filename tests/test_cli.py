@@ -121,3 +121,15 @@ def test_demo_seed_is_idempotent_and_matches_the_report(runner):
     assert planned.visit_date.isoformat() == "2021-04-15"
     user = db.session.scalar(select(User).where(User.username == "demo_member"))
     assert user.check_password("demo passphrase")
+
+
+def test_demo_seed_creates_the_instance_folder_for_its_logins(app, runner, tmp_path, monkeypatch):
+    """README's deployment: DATABASE_URL and SECRET_KEY set, so nothing made instance/ yet."""
+    instance = tmp_path / "instance"
+    monkeypatch.setattr(app, "instance_path", str(instance))
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    logins = instance / "demo_logins.txt"
+    users = {line.split("\t")[0] for line in logins.read_text(encoding="utf-8").splitlines()}
+    assert {"demo_leader", "demo_admin"} <= users
+    assert logins.stat().st_mode & 0o077 == 0

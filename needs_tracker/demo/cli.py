@@ -28,6 +28,8 @@ def seed_command(password: str | None) -> None:
     logins = Path(current_app.instance_path) / "demo_logins.txt"
     if result.created_users:
         lines = [f"{u}\t{pw}" for u, pw in result.created_users.items()]
+        # With DATABASE_URL and SECRET_KEY from the environment nothing else creates instance/.
+        logins.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(logins, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write("\n".join(lines) + "\n")
