@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import current_app
@@ -25,6 +26,8 @@ KNOWN_TEST_SECRETS = frozenset(
     }
 )
 MIN_SECRET_LENGTH = 32
+# Seconds check-deploy waits for the throttling storage: a firewalled host must not hang it.
+STORAGE_TIMEOUT = 3
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,65 @@ def deploy_problems(config: Mapping[str, Any], debug: bool = False) -> list[Prob
     return problems
 
 
+def _redacted(uri: str) -> str:
+    """The URI without its password, fit to print."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+def storage_problems(config: Mapping[str, Any]) -> list[Problem]:
+    """Whether login throttling's shared storage (Redis) can be used: its client, then a ping.
+
+    Unlike deploy_problems this talks to the network, so it is kept apart from the pure checks.
+    """
+    from limits.errors import ConfigurationError
+    from limits.storage import storage_from_string
+
+    uri = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if uri.startswith("memory"):
+        return []
+    where = _redacted(uri)
+    options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+    if uri.startswith(("redis", "rediss", "unix")):
+        options.setdefault("socket_connect_timeout", STORAGE_TIMEOUT)
+        options.setdefault("socket_timeout", STORAGE_TIMEOUT)
+    try:
+        reachable = storage_from_string(uri, **options).check()
+    except ConfigurationError as exc:
+        return [
+            Problem(
+                "ratelimit_storage_client",
+                "error",
+                f"Login throttling cannot use {where}: {exc}",
+                "Install the requirements into the virtualenv "
+                "(.venv/bin/pip install -r requirements.txt; it includes redis).",
+            )
+        ]
+    except Exception:  # noqa: BLE001 -- any failure to connect is the same finding
+        reachable = False
+    if reachable:
+        return []
+    return [
+        Problem(
+            "ratelimit_storage_unreachable",
+            "error",
+            f"Login throttling's storage {where} does not answer, so login throttling cannot work.",
+            "Start Redis or correct REDIS_URL / RATELIMIT_STORAGE_URI (host, port, database, "
+            "password), then run check-deploy again.",
+        )
+    ]
+
+
 @click.command("check-deploy")
 @with_appcontext
 def check_deploy_command() -> None:
     """Check the configuration for a production deployment; exit 1 on any error."""
     problems = deploy_problems(current_app.config, current_app.debug)
+    problems += storage_problems(current_app.config)
     errors = [p for p in problems if p.level == "error"]
     for p in problems:
         click.echo(f"{p.level.upper()} [{p.code}] {p.message}")

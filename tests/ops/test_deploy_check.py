@@ -84,11 +84,11 @@ def test_command_refuses_the_test_configuration(app, runner):
     assert "fix:" in result.output
 
 
-def test_command_accepts_a_good_configuration(app):
+def test_command_accepts_a_good_configuration(app, redis_url):
     from flask import Flask
 
     good = Flask("good")
-    good.config.update(GOOD)
+    good.config.update({**GOOD, "RATELIMIT_STORAGE_URI": redis_url})
     good.cli.add_command(check_deploy_command)
     result = _invoke_outside_test_context(good)
     assert result.exit_code == 0, result.output
@@ -99,11 +99,41 @@ def test_command_warns_but_passes_with_sqlite(app):
     from flask import Flask
 
     good = Flask("sqlite")
-    good.config.update({**GOOD, "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/needs.db"})
+    good.config.update(
+        {
+            **GOOD,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:////srv/needs.db",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     good.cli.add_command(check_deploy_command)
     result = _invoke_outside_test_context(good)
     assert result.exit_code == 0
     assert "WARNING [sqlite]" in result.output
+
+
+def test_command_refuses_an_unreachable_redis_without_a_traceback(app):
+    """REDIS_URL pointing at no server: a clear refusal (exit 1), the password not printed."""
+    import socket
+
+    from flask import Flask
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    bad = Flask("no_redis")
+    bad.config.update({**GOOD, "RATELIMIT_STORAGE_URI": f"redis://:s3cret@127.0.0.1:{port}/0"})
+    bad.cli.add_command(check_deploy_command)
+    result = _invoke_outside_test_context(bad)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert (
+        f"ERROR [ratelimit_storage_unreachable] Login throttling's storage redis://:***@127.0.0.1:{port}/0 does not answer"
+        in result.output
+    )
+    assert "s3cret" not in result.output
+    assert "Traceback" not in result.output
+    assert "refusing this configuration" in result.output
 
 
 def test_production_config_class_passes_with_a_real_secret(monkeypatch):
