@@ -530,8 +530,10 @@ def _plan_organisations(rows: list[RowPlan], centre_id: int | None, decide) -> N
                     fold(final(by_number[best.row]), r)
                     continue
                 update(r, best.organisation_id)
-                if r.action != "update":
-                    continue
+                if r.action == "update":
+                    in_file.add(r)
+                    r.values["name"] = None  # merged into a company: it keeps its own name
+                continue
         in_file.add(r)
     existing = _load(Organisation, list(claimed))
     for r in rows:
