@@ -383,7 +383,6 @@ def allowed_labels(spec: FieldSpec) -> list[str]:
     return sorted(values)
 
 
-
 def clean_text(value: Any) -> str:
     """A cell as trimmed text (numbers without a spurious .0)."""
     if value is None:
@@ -506,7 +505,7 @@ def match_headers(
             continue
         spec = lookup.get(header_key(text.rstrip("*＊")))
         if spec is None:
-            ignored.append(text)
+            ignored.append(printable_cell(text))
             continue
         if spec.name in seen:
             raise FileError("duplicate_header", header=text)

@@ -112,7 +112,10 @@ def problem_message(p: Problem) -> str:
             else _("Row %(row)s, “%(column)s”: not one of the allowed values (%(value)s)", **args)
         ),
         "too_long": lambda: (
-            _("Row %(row)s, “%(column)s”: the text is too long (at most %(max)s characters)", **args)
+            _(
+                "Row %(row)s, “%(column)s”: the text is too long (at most %(max)s characters)",
+                **args,
+            )
             if args.get("max")
             else _("Row %(row)s, “%(column)s”: the text is too long", **args)
         ),
@@ -1196,6 +1199,11 @@ class Duplicate:
     score: float
 
 
+def _distinct_codes(a: str | None, b: str | None) -> bool:
+    """Two different credit codes: two companies, however alike their names."""
+    return bool(a and b and a != b)
+
+
 def find_duplicates(
     name: str, credit_code: str | None, centre_id: int, exclude_id: int | None = None
 ) -> list[Duplicate]:
@@ -1211,6 +1219,8 @@ def find_duplicates(
         if exact is not None and exact.ref != exclude_id:
             hits.append((exact.ref, reason, 100.0))
         for h in index.similar(name or "", exclude=exclude_id):
+            if _distinct_codes(credit_code or None, h.candidate.credit_code):
+                continue
             if all(h.candidate.ref != i for i, _, _ in hits):
                 hits.append((h.candidate.ref, h.reason, h.score))
         orgs = _load(Organisation, [i for i, _, _ in hits])
@@ -1234,7 +1244,8 @@ def duplicate_pairs(
             if exact is not None:
                 pairs[(exact.ref, oid)] = 100.0
             for h in index.similar(name):
-                pairs.setdefault((h.candidate.ref, oid), h.score)
+                if not _distinct_codes(code, h.candidate.credit_code):
+                    pairs.setdefault((h.candidate.ref, oid), h.score)
             index.add(Candidate(oid, name, code))
             if len(pairs) >= limit:
                 break

@@ -288,9 +288,7 @@ def rejected(token: str):
     db.session.rollback()
     header = plan.header_cells or headers_of(plan.kind)
     rows = [
-        (r.cells, list(zip(r.error_columns, r.errors, strict=True)))
-        for r in plan.rows
-        if r.errors
+        (r.cells, list(zip(r.error_columns, r.errors, strict=True))) for r in plan.rows if r.errors
     ]
     data = annotated_xlsx(header, rows, _("Errors"))
     return _download(data, f"rejected-{plan.kind}.xlsx", "xlsx")

@@ -104,7 +104,11 @@ def test_same_name_with_different_codes_is_two_companies(world, make_org):
         ).all()
     )
     # Each new row's values landed on the company with its own code.
-    assert by_code == {credit_code(60): "高新区", credit_code(61): "奎文区", credit_code(62): "坊子区"}
+    assert by_code == {
+        credit_code(60): "高新区",
+        credit_code(61): "奎文区",
+        credit_code(62): "坊子区",
+    }
 
 
 def test_a_look_alike_without_code_waits_for_merge_or_keep(world, make_org):
@@ -151,7 +155,9 @@ def test_look_alikes_within_the_file_merge_by_filling_empty_cells(world):
     assert plan.rows[1].duplicate_note == "已合并到第 2 行"
     batch = commit_import(plan, None)
     db.session.commit()
-    org = db.session.scalar(select(Organisation).where(Organisation.name == "潍坊鸿达精密机械有限公司"))
+    org = db.session.scalar(
+        select(Organisation).where(Organisation.name == "潍坊鸿达精密机械有限公司")
+    )
     assert (org.credit_code, org.district, org.size) == (credit_code(80), "高新区", "medium")
     assert (batch.created_count, batch.merged_count, batch.skipped_count) == (1, 2, 0)
 
@@ -213,7 +219,15 @@ def test_cli_on_duplicate_fail_merge_keep_and_ask(world, runner, make_org, tmp_p
 
     other = _write(tmp_path, [HEADER, ["潍坊盛瑞传动有限公司", "", "", ""]], "g.csv")
     result = runner.invoke(
-        args=["import", "organisations", other, "--centre", "潍坊服务中心", "--on-duplicate", "keep"]
+        args=[
+            "import",
+            "organisations",
+            other,
+            "--centre",
+            "潍坊服务中心",
+            "--on-duplicate",
+            "keep",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert _count(name="潍坊盛瑞传动有限公司") == 1
@@ -272,7 +286,8 @@ def test_preview_lists_possible_duplicates_and_confirm_takes_each_choice(
     response = _upload(client, "organisations", csv_bytes(rows), "dup.csv")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "可能重复" in page
-    assert 'name="dup-2"' in page and 'name="dup-3"' in page
+    assert 'name="dup-2"' in page
+    assert 'name="dup-3"' in page
     token = db.session.scalar(select(ImportUpload.token))
     # Without a choice for row 3, nothing is written.
     client.post(f"/imports/preview/{token}/confirm", data={"dup-2": "merge"})
@@ -320,7 +335,9 @@ def test_impossible_date_says_it_is_not_a_valid_date(world):
 
 def test_choice_errors_list_the_allowed_values(world):
     plan = _plan([HEADER, ["潍坊某企业有限公司", "", "", "巨型"]], world["a"])
-    assert plan.errors == ["第 2 行「企业规模」必须是以下之一：大型、中型、小型、微型（而不是“巨型”）"]
+    assert plan.errors == [
+        "第 2 行「企业规模」必须是以下之一：大型、中型、小型、微型（而不是“巨型”）"
+    ]
 
 
 def test_rejected_rows_come_back_annotated(world, client, auth):
@@ -357,7 +374,8 @@ def test_templates_carry_an_example_row_and_the_allowed_values(world, client, au
     wb = load_workbook(io.BytesIO(xlsx.data))
     sheet, choices = wb.worksheets
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert len(rows) == 2 and rows[1][0] == "潍坊天恒检测科技有限公司"
+    assert len(rows) == 2
+    assert rows[1][0] == "潍坊天恒检测科技有限公司"
     columns = {col[0].value: [c.value for c in col[1:] if c.value] for col in choices.iter_cols()}
     assert columns["企业规模"] == ["大型", "中型", "小型", "微型"]
     assert columns["类型"][0] == "企业"
@@ -366,3 +384,19 @@ def test_templates_carry_an_example_row_and_the_allowed_values(world, client, au
     # The example row itself passes the parser's checks.
     parsed = parse_file("organisations", "t.xlsx", xlsx.data)
     assert parsed.problems == []
+
+
+def test_companies_with_different_codes_are_not_offered_as_duplicates(world, make_org):
+    from needs_tracker.imports.services import duplicate_pairs, find_duplicates
+
+    a = world["a"]
+    one = make_org(a, "潍坊校验测试机械1有限公司", credit_code=credit_code(1))
+    make_org(a, "潍坊校验测试机械2有限公司", credit_code=credit_code(2))
+    uncoded = make_org(a, "潍坊校验测试机械3有限公司")
+    assert find_duplicates("潍坊校验测试机械4有限公司", credit_code(4), a.id)[0].organisation == (
+        uncoded
+    )
+    assert [d.organisation for d in find_duplicates("潍坊校验测试机械4有限公司", None, a.id)]
+    pairs = {frozenset((x.id, y.id)) for x, y, _ in duplicate_pairs(a.id)}
+    assert frozenset((one.id, uncoded.id)) in pairs
+    assert all(uncoded.id in p for p in pairs if one.id in p)
