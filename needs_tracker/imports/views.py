@@ -193,24 +193,25 @@ def _upload_or_404(token: str) -> ImportUpload:
     return staged
 
 
-def _plan(staged: ImportUpload, decisions: dict[int, str] | None = None):
+def _plan(staged: ImportUpload, form=None):
+    """Plan a staged upload; with the confirm form, each possible duplicate's merge-or-keep
+    (field dup-<row>, else dup-all for every row without its own choice)."""
+    decisions: dict[int, str] = {}
+    on_duplicate = None
+    if form is not None:
+        for key, value in form.items():
+            number = key.removeprefix("dup-")
+            if number.isdigit() and value in DUPLICATE_CHOICES:
+                decisions[int(number)] = value
+        if form.get("dup-all") in DUPLICATE_CHOICES:
+            on_duplicate = form["dup-all"]
     return plan_import(
         _deserialise(staged.payload),
         staged.centre_id,
         create_duplicates=bool((staged.options or {}).get("create_duplicates")),
+        on_duplicate=on_duplicate,
         decisions=decisions,
     )
-
-
-def _decisions(form, rows: list[int]) -> dict[int, str]:
-    """Merge-or-keep per possible duplicate from the confirm form (dup-<row>, else dup-all)."""
-    default = form.get("dup-all")
-    out = {}
-    for number in rows:
-        choice = form.get(f"dup-{number}") or default
-        if choice in DUPLICATE_CHOICES:
-            out[number] = choice
-    return out
 
 
 @bp.route("/preview/<token>")
@@ -250,9 +251,7 @@ def confirm(token: str):
     if staged.batch_id:
         return redirect(url_for(".batch", id=staged.batch_id))
     try:
-        plan = _plan(staged)
-        if plan.undecided:
-            plan = _plan(staged, _decisions(request.form, [r.number for r in plan.undecided]))
+        plan = _plan(staged, request.form)
         batch = commit_import(plan, current_user, staged.filename)
     except ImportError_ as exc:
         db.session.rollback()
