@@ -126,6 +126,10 @@ def problem_message(p: Problem) -> str:
         "unknown_company": lambda: _(
             "Row %(row)s, “%(column)s”: no organisation named “%(value)s” in this centre", **args
         ),
+        "ambiguous_company": lambda: _(
+            "Row %(row)s, “%(column)s”: several organisations in this centre are named “%(value)s”; rename one or merge them first",
+            **args,
+        ),
         "unknown_field": lambda: _(
             "Row %(row)s, “%(column)s”: unknown technical field “%(value)s”", **args
         ),
@@ -601,8 +605,11 @@ class _OrgResolver:
             Organisation.centre_id == centre_id
         )
         shorts = []
+        self.shared: set[str] = set()  # full names held by several organisations
         for oid, name, short in db.session.execute(stmt):
-            self.by_name.setdefault(clean_name(name), oid)
+            key = clean_name(name)
+            if self.by_name.setdefault(key, oid) != oid:
+                self.shared.add(key)
             by_key.setdefault(normalise_name(name), set()).add(oid)
             if short:
                 shorts.append((clean_name(short), oid))
@@ -611,7 +618,18 @@ class _OrgResolver:
         self.by_key = {k: next(iter(v)) for k, v in by_key.items() if len(v) == 1}
 
     def find(self, name: str) -> int | None:
+        """The organisation's id; None when no organisation, or several, bear the name."""
+        if self.ambiguous(name):
+            return None
         return self.by_name.get(clean_name(name)) or self.by_key.get(normalise_name(name))
+
+    def ambiguous(self, name: str) -> bool:
+        """True when several organisations (with different credit codes) have this name."""
+        return clean_name(name) in self.shared
+
+    def problem(self, name: str) -> str:
+        """The problem code for a name find() did not resolve."""
+        return "ambiguous_company" if self.ambiguous(name) else "unknown_company"
 
 
 def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
@@ -632,7 +650,7 @@ def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
             if oid is None:
                 r.add_problem(
                     Problem(
-                        "unknown_company",
+                        orgs.problem(r.values["company"]),
                         r.number,
                         headers["company"],
                         {"value": r.values["company"]},
@@ -696,7 +714,7 @@ def _plan_visits(rows, headers, centre_id, create_duplicates) -> None:
             oid = orgs.find(name)
             if oid is None:
                 r.add_problem(
-                    Problem("unknown_company", r.number, headers["organisations"], {"value": name})
+                    Problem(orgs.problem(name), r.number, headers["organisations"], {"value": name})
                 )
             else:
                 ids.append(oid)

@@ -400,3 +400,14 @@ def test_companies_with_different_codes_are_not_offered_as_duplicates(world, mak
     pairs = {frozenset((x.id, y.id)) for x, y, _ in duplicate_pairs(a.id)}
     assert frozenset((one.id, uncoded.id)) in pairs
     assert all(uncoded.id in p for p in pairs if one.id in p)
+
+
+def test_a_need_naming_two_same_named_companies_is_an_error_not_a_guess(world, make_org):
+    a = world["a"]
+    make_org(a, "潍坊同名机械有限公司", credit_code=credit_code(61))
+    make_org(a, "潍坊同名机械有限公司", credit_code=credit_code(62))
+    rows = [["企业名称", "需求名称", "需求描述"], ["潍坊同名机械有限公司", "t", "d"]]
+    plan = plan_import(parse_file("needs", "n.csv", csv_bytes(rows)), a.id)
+    assert plan.errors == [
+        "第 2 行「企业名称」本中心有多个名为“潍坊同名机械有限公司”的单位，请先改名或合并"
+    ]
