@@ -63,7 +63,7 @@ def run(kind: str, label: str, headers: list[str], rows: list[list[str]], centre
 
 
 def compare_duplicates(label: str, plan, source: list[dict[str, str]], first_data_row: int = 2):
-    flagged = {r.number - first_data_row for r in plan.by_action("duplicate")}
+    flagged = {r.number - first_data_row for r in plan.by_action("skip")}
     cols = ("name", "institution") if "research_areas" in source[0] else ("title", "description")
     seen: set = set()
     exact = 0

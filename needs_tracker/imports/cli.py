@@ -51,37 +51,88 @@ def _centre(name: str | None) -> Centre | None:
 @click.option("--sheet", default=None, help="Worksheet name (default: the first).")
 @click.option("--dry-run", is_flag=True, help="Check and summarise; write nothing.")
 @click.option(
-    "--create-duplicates", is_flag=True, help="Create companies flagged as possible duplicates."
+    "--on-duplicate",
+    type=click.Choice(["ask", "merge", "keep", "fail"]),
+    default="fail",
+    show_default=True,
+    help="Possible duplicates (similar names, at least one side without a credit code): "
+    "ask for each, merge each into the company it resembles, keep both, or fail listing them.",
 )
+@click.option(
+    "--allow-skip",
+    is_flag=True,
+    help="Accept that rows repeating an earlier row are skipped (otherwise: exit 1, nothing written).",
+)
+@click.option("--create-duplicates", is_flag=True, hidden=True, help="Same as --on-duplicate keep.")
 def import_command(
     kind: str,
     file: Path,
     centre_name: str | None,
     sheet: str | None,
     dry_run: bool,
+    on_duplicate: str,
+    allow_skip: bool,
     create_duplicates: bool,
 ) -> None:
-    """Import a spreadsheet (.xlsx or .csv) of KIND; all rows or none."""
+    """Import a spreadsheet (.xlsx or .csv) of KIND; all rows or none.
+
+    Exits 1, writing nothing, when a row has errors, when a possible duplicate has no
+    decision (--on-duplicate fail, the default), or when rows would be skipped without
+    --allow-skip; a dry run exits with the same status as the import would.
+    """
     set_scope(db.session, Scope.system())
     centre = _centre(centre_name)
     if kind in CENTRE_KINDS and centre is None:
         raise click.ClickException("--centre is required for " + kind)
+    if create_duplicates:
+        on_duplicate = "keep"
     started = time.perf_counter()
+    centre_id = centre.id if centre else None
+    choice = on_duplicate if on_duplicate in ("merge", "keep") else None
     try:
         parsed = parse_file(kind, file.name, file.read_bytes(), sheet, limits_from_config())
-        plan = plan_import(
-            parsed, centre.id if centre else None, create_duplicates=create_duplicates
-        )
+        plan = plan_import(parsed, centre_id, on_duplicate=choice)
+        if plan.ok and plan.undecided and on_duplicate == "ask":
+            decisions = {}
+            for row in plan.undecided:
+                click.echo(f"row {row.number}: {row.label} — {row.duplicate_note}")
+                decisions[row.number] = click.prompt(
+                    "  merge or keep both?", type=click.Choice(["merge", "keep"])
+                )
+            plan = plan_import(parsed, centre_id, decisions=decisions)
     except FileError as exc:
         raise click.ClickException(file_error_message(exc)) from exc
     except ImportError_ as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{file.name}: {len(plan.rows)} rows. {plan.summary()}")
-    for row in plan.by_action("duplicate"):
-        click.echo(f"  duplicate row {row.number}: {row.label} — {row.duplicate_note}")
+    for row in plan.by_action("merged"):
+        click.echo(f"  merged row {row.number}: {row.label} — {row.duplicate_note}")
+    failed = False
     if not plan.ok:
         for message in plan.errors:
             click.echo(message, err=True)
+        failed = True
+    elif plan.undecided:
+        click.echo(
+            f"{len(plan.undecided)} possible duplicates; choose with --on-duplicate "
+            "ask|merge|keep (nothing written):",
+            err=True,
+        )
+        for row in plan.undecided:
+            click.echo(f"  row {row.number}: {row.label} — {row.duplicate_note}", err=True)
+        failed = True
+    skipped = plan.by_action("skip")
+    if skipped and not failed:
+        for row in skipped:
+            click.echo(f"  skipped row {row.number}: {row.label} — {row.duplicate_note}")
+        if not allow_skip:
+            click.echo(
+                f"{len(skipped)} rows would be skipped; pass --allow-skip to import the rest "
+                "(nothing written).",
+                err=True,
+            )
+            failed = True
+    if failed:
         db.session.rollback()
         raise SystemExit(1)
     if dry_run:
@@ -92,7 +143,8 @@ def import_command(
     db.session.commit()
     click.echo(
         f"Imported as batch {batch.id}: {batch.created_count} created, "
-        f"{batch.updated_count} updated ({time.perf_counter() - started:.1f} s)."
+        f"{batch.updated_count} updated, {batch.merged_count} merged, "
+        f"{batch.skipped_count} skipped ({time.perf_counter() - started:.1f} s)."
     )
 
 

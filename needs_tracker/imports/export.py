@@ -24,7 +24,13 @@ from needs_tracker.experts import views as expert_views
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.experts.services import filter_experts, filter_resources
 from needs_tracker.extensions import db
-from needs_tracker.imports.parsing import CHOICE_LABELS, FORMULA_START, KINDS
+from needs_tracker.imports.parsing import (
+    CHOICE,
+    CHOICE_LABELS,
+    FORMULA_START,
+    KINDS,
+    allowed_labels,
+)
 from needs_tracker.needs import views as need_views
 from needs_tracker.needs.models import Need
 from needs_tracker.needs.services import filter_needs
@@ -212,8 +218,51 @@ def to_xlsx(headers: list[str], rows: list[list[Any]], title: str = "Sheet1") ->
     return buf.getvalue()
 
 
+def annotated_xlsx(
+    header: list[str], rows: list[tuple[list[str], list[tuple[str | None, str]]]], note: str
+) -> bytes:
+    """Rows handed back to the user: the file's own columns, a last column `note` with the
+    messages, and a comment on each cell a message is about (so the file can be fixed and
+    imported again in one go)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("rows")
+    bold = Font(bold=True)
+    mark = PatternFill("solid", fgColor="FFF2CC")
+    header_cells = []
+    for h in [*header, note]:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = bold
+        header_cells.append(c)
+    ws.append(header_cells)
+    column_of = {h: i for i, h in enumerate(header) if h}
+    for cells, messages in rows:
+        by_column: dict[int, list[str]] = {}
+        for column, message in messages:
+            if column in column_of:
+                by_column.setdefault(column_of[column], []).append(message)
+        out = []
+        for i in range(len(header)):
+            value = cells[i] if i < len(cells) else ""
+            cell = WriteOnlyCell(ws, value=neutralise(value) if value else None)
+            if i in by_column:
+                cell.comment = Comment("\n".join(by_column[i]), "needs-tracker")
+                cell.fill = mark
+            out.append(cell)
+        out.append(WriteOnlyCell(ws, value=neutralise("；".join(m for _c, m in messages))))
+        ws.append(out)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def template_bytes(kind: str, fmt: str) -> bytes:
-    """An empty import template for kind, with one example row in the xlsx."""
+    """An import template for kind: headers and one example row; the xlsx has a second sheet
+    listing the allowed values of each choice column."""
     headers = [spec.label + ("*" if spec.required else "") for spec in KINDS[kind]]
     examples = {
         "organisations": [
@@ -265,5 +314,26 @@ def template_bytes(kind: str, fmt: str) -> bytes:
             "已完成",
         ],
     }
-    rows = [examples[kind]] if fmt == "xlsx" else []
-    return to_xlsx(headers, rows, kind) if fmt == "xlsx" else to_csv(headers, rows)
+    rows = [examples[kind]]
+    if fmt != "xlsx":
+        return to_csv(headers, rows)
+    return _with_choices_sheet(to_xlsx(headers, rows, kind), kind)
+
+
+def _with_choices_sheet(data: bytes, kind: str) -> bytes:
+    """Add the sheet 可选值: one column per choice column, its allowed values below."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Font
+
+    choices = [(s.label, allowed_labels(s)) for s in KINDS[kind] if s.type == CHOICE]
+    if not choices:
+        return data
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.create_sheet("可选值")
+    for col, (label, values) in enumerate(choices, start=1):
+        ws.cell(row=1, column=col, value=label).font = Font(bold=True)
+        for row, value in enumerate(values, start=2):
+            ws.cell(row=row, column=col, value=value)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

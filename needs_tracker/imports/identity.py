@@ -137,7 +137,7 @@ class CompanyIndex:
     def __init__(self, threshold: float = FUZZY_THRESHOLD) -> None:
         self.threshold = threshold
         self.by_code: dict[str, Candidate] = {}
-        self.by_name: dict[str, Candidate] = {}
+        self.by_name: dict[str, list[Candidate]] = defaultdict(list)
         self.by_key: dict[str, list[Candidate]] = defaultdict(list)
         self.blocks: dict[str, list[str]] = defaultdict(list)
         self.comparisons = 0
@@ -146,7 +146,7 @@ class CompanyIndex:
         """Index one company."""
         if candidate.credit_code:
             self.by_code.setdefault(candidate.credit_code, candidate)
-        self.by_name.setdefault(clean_name(candidate.name), candidate)
+        self.by_name[clean_name(candidate.name)].append(candidate)
         key = normalise_name(candidate.name)
         if key not in self.by_key:
             for b in block_keys(key):
@@ -159,14 +159,22 @@ class CompanyIndex:
             self.add(c)
 
     def exact(self, name: str, credit_code: str | None) -> tuple[Candidate | None, str]:
-        """The company this row is (same credit code, else same cleaned name)."""
+        """The company this row is: same credit code, else the one company of the same name.
+
+        A credit code is a legal identity: a company with another valid code is another
+        company, whatever its name. A name decides only when at least one side has no code,
+        and only when it names exactly one company (two same-named companies with their own
+        codes leave the choice to the user).
+        """
         if credit_code and credit_code in self.by_code:
             return self.by_code[credit_code], "credit_code"
-        hit = self.by_name.get(clean_name(name))
-        if hit is not None and not (
-            credit_code and hit.credit_code and hit.credit_code != credit_code
-        ):
-            return hit, "name"
+        same = [
+            c
+            for c in self.by_name.get(clean_name(name), ())
+            if not (credit_code and c.credit_code and c.credit_code != credit_code)
+        ]
+        if len(same) == 1:
+            return same[0], "name"
         return None, ""
 
     def similar(self, name: str, exclude: object = None, limit: int = 5) -> list[DuplicateHit]:

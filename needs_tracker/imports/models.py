@@ -46,6 +46,9 @@ class ImportBatch(TimestampMixin, db.Model):
     updated_count: Mapped[int] = mapped_column(Integer, default=0)
     unchanged_count: Mapped[int] = mapped_column(Integer, default=0)
     skipped_count: Mapped[int] = mapped_column(Integer, default=0)
+    merged_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # rows not imported because they repeat an earlier row: {"header": [...], "rows": [...]}
+    skipped_rows: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

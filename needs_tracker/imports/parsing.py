@@ -218,10 +218,15 @@ class FileError(ValueError):
 
 @dataclass
 class ParsedRow:
-    """One data row: its number in the file, and typed values by field name."""
+    """One data row: its number in the file, typed values by field name, and its cells as text.
+
+    The cells (every column of the file, as written) are kept so that rejected and skipped
+    rows can be handed back to the user in their original form.
+    """
 
     number: int
     values: dict[str, Any]
+    cells: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -233,6 +238,7 @@ class ParsedFile:
     problems: list[Problem]
     headers: dict[str, str]  # field name -> header text as written in the file
     ignored_headers: list[str]
+    header_cells: list[str] = field(default_factory=list)  # the header row, every column
 
 
 @dataclass
@@ -352,6 +358,30 @@ def _present(value: Any) -> bool:
 
 # ---------------------------------------------------------------- cell conversion
 
+# PostgreSQL text cannot hold NUL, and no database stores lone surrogates as UTF-8.
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+# What an .xlsx cell cannot hold (XML 1.0): control characters other than tab and newlines.
+_NOT_IN_XLSX = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def refused_by_database(text: str) -> bool:
+    """True when a database would refuse to store text (a NUL byte, a lone surrogate)."""
+    return bool(_REFUSED.search(text))
+
+
+def printable_cell(value: Any) -> str:
+    """A cell as text that can be written back to .xlsx (refused characters shown as �)."""
+    return _NOT_IN_XLSX.sub("\ufffd", clean_text(value))
+
+
+def allowed_labels(spec: FieldSpec) -> list[str]:
+    """The Chinese labels a choice column accepts, in their usual order (大型、中型、小型、微型)."""
+    values = set((spec.choices or {}).values())
+    for labels in CHOICE_LABELS.values():
+        if set(labels) == values:
+            return list(labels.values())
+    return sorted(values)
+
 
 def clean_text(value: Any) -> str:
     """A cell as trimmed text (numbers without a spurious .0)."""
@@ -387,6 +417,10 @@ _DATE_PATTERNS = (
 )
 
 
+class ImpossibleDate(ValueError):
+    """Text written as a date, but no such day exists (2024-02-30)."""
+
+
 def parse_date(value: Any) -> date:
     """A date from a date cell, an Excel serial, or text 2021-03-26 / 2021/3/26 / 2021年3月26日."""
     if isinstance(value, datetime):
@@ -404,12 +438,17 @@ def parse_date(value: Any) -> date:
     for pattern in _DATE_PATTERNS:
         m = pattern.match(text)
         if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            try:
+                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError as exc:
+                raise ImpossibleDate(text) from exc
     raise ValueError("not a date")
 
 
 def convert(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     """(value, problem code or None) for one cell. Empty cells give None (or [] for lists)."""
+    if isinstance(raw, str) and refused_by_database(raw):
+        return ([] if spec.type == LIST else None), "bad_char"
     if spec.type == LIST:
         return split_multi(raw), None
     if not _present(raw):
@@ -417,6 +456,8 @@ def convert(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     if spec.type == DATE:
         try:
             return parse_date(raw), None
+        except ImpossibleDate:
+            return None, "impossible_date"
         except (ValueError, OverflowError):
             return None, "bad_date"
     if spec.type == DECIMAL:
@@ -464,7 +505,7 @@ def match_headers(
             continue
         spec = lookup.get(header_key(text.rstrip("*＊")))
         if spec is None:
-            ignored.append(text)
+            ignored.append(printable_cell(text))
             continue
         if spec.name in seen:
             raise FileError("duplicate_header", header=text)
@@ -494,20 +535,26 @@ def parse_table(
         raise FileError("too_many_rows", rows=len(data), max=limits.max_rows)
     rows: list[ParsedRow] = []
     problems: list[Problem] = []
+    width = len(header_cells)
     for number, cells in data:
         values: dict[str, Any] = {}
         for index, spec in columns.items():
             raw = cells[index] if index < len(cells) else None
             value, code = convert(spec, raw)
             if code:
-                problems.append(
-                    Problem(code, number, headers[spec.name], {"value": clean_text(raw)[:40]})
-                )
+                params: dict[str, Any] = {"value": printable_cell(raw)[:40]}
+                if code == "bad_choice":
+                    params["allowed"] = "、".join(allowed_labels(spec))
+                elif code == "too_long":
+                    params["max"] = spec.max_len
+                problems.append(Problem(code, number, headers[spec.name], params))
             elif spec.required and (value is None or value == []):
                 problems.append(Problem("required", number, headers[spec.name]))
             values[spec.name] = value
-        rows.append(ParsedRow(number, values))
-    return ParsedFile(kind, rows, problems, headers, ignored)
+        texts = [printable_cell(c) for c in cells]
+        rows.append(ParsedRow(number, values, texts + [""] * (width - len(texts))))
+    header_texts = [printable_cell(c) for c in header_cells]
+    return ParsedFile(kind, rows, problems, headers, ignored, header_texts)
 
 
 def parse_file(

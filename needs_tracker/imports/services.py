@@ -92,19 +92,43 @@ def problem_message(p: Problem) -> str:
             "Row %(row)s, “%(column)s”: characters not allowed in a credit code", **args
         ),
         "bad_date": lambda: _("Row %(row)s, “%(column)s”: not a date (%(value)s)", **args),
+        "impossible_date": lambda: _(
+            "Row %(row)s, “%(column)s”: %(value)s is not a valid date (there is no such day)",
+            **args,
+        ),
+        "bad_char": lambda: _(
+            "Row %(row)s, “%(column)s”: contains a character that cannot be stored (a NUL byte or an invalid character)",
+            **args,
+        ),
         "bad_number": lambda: _(
             "Row %(row)s, “%(column)s”: not a valid amount (%(value)s)", **args
         ),
-        "bad_choice": lambda: _(
-            "Row %(row)s, “%(column)s”: not one of the allowed values (%(value)s)", **args
+        "bad_choice": lambda: (
+            _(
+                "Row %(row)s, “%(column)s” must be one of %(allowed)s (not “%(value)s”)",
+                **args,
+            )
+            if args.get("allowed")
+            else _("Row %(row)s, “%(column)s”: not one of the allowed values (%(value)s)", **args)
         ),
-        "too_long": lambda: _("Row %(row)s, “%(column)s”: the text is too long", **args),
+        "too_long": lambda: (
+            _(
+                "Row %(row)s, “%(column)s”: the text is too long (at most %(max)s characters)",
+                **args,
+            )
+            if args.get("max")
+            else _("Row %(row)s, “%(column)s”: the text is too long", **args)
+        ),
         "formula_no_value": lambda: _(
             "Row %(row)s, “%(column)s”: a formula without a computed value; open and save the file in Excel first",
             **args,
         ),
         "unknown_company": lambda: _(
             "Row %(row)s, “%(column)s”: no organisation named “%(value)s” in this centre", **args
+        ),
+        "ambiguous_company": lambda: _(
+            "Row %(row)s, “%(column)s”: several organisations in this centre are named “%(value)s”; rename one or merge them first",
+            **args,
         ),
         "unknown_field": lambda: _(
             "Row %(row)s, “%(column)s”: unknown technical field “%(value)s”", **args
@@ -153,18 +177,48 @@ def file_error_message(exc: FileError) -> str:
 # ---------------------------------------------------------------- plan
 
 
+ACTIONS = ("create", "update", "unchanged", "duplicate", "merged", "skip", "error")
+DUPLICATE_CHOICES = ("merge", "keep")
+
+
+@dataclass
+class Lookalike:
+    """A company a row may be: an organisation (ref = its id) or an earlier row (ref = None)."""
+
+    name: str
+    score: int
+    organisation_id: int | None = None
+    row: int | None = None
+
+
 @dataclass
 class RowPlan:
-    """What confirming will do with one row."""
+    """What confirming will do with one row.
+
+    Actions: create, update, unchanged; "duplicate" = a possible duplicate waiting for the
+    user's choice (merge or keep both); "merged" = folded into an earlier row of the file
+    (by the user's choice); "skip" = the same record as an earlier row, not imported;
+    "error" = the row has errors (nothing is imported then).
+    """
 
     number: int
-    action: str  # "create" | "update" | "unchanged" | "duplicate" | "error"
+    action: str
     values: dict[str, Any]
     label: str = ""
     target_id: int | None = None
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     duplicate_note: str = ""
     errors: list[str] = field(default_factory=list)
+    error_columns: list[str | None] = field(default_factory=list)
+    cells: list[str] = field(default_factory=list)
+    lookalikes: list[Lookalike] = field(default_factory=list)
+    decision: str | None = None  # "merge" | "keep" for a possible duplicate
+    merged_into: int | None = None  # row number, for action "merged"
+
+    def add_problem(self, problem: Problem) -> None:
+        """Record a cell error (translated), remembering its column for the annotated file."""
+        self.errors.append(problem_message(problem))
+        self.error_columns.append(problem.column)
 
 
 @dataclass
@@ -176,6 +230,7 @@ class ImportPlan:
     rows: list[RowPlan]
     ignored_headers: list[str] = field(default_factory=list)
     create_duplicates: bool = False
+    header_cells: list[str] = field(default_factory=list)
 
     @property
     def errors(self) -> list[str]:
@@ -184,8 +239,13 @@ class ImportPlan:
 
     @property
     def ok(self) -> bool:
-        """True when confirming is allowed (no row has an error)."""
+        """True when no row has an error (possible duplicates may still need a choice)."""
         return not any(r.errors for r in self.rows)
+
+    @property
+    def undecided(self) -> list[RowPlan]:
+        """Possible duplicates still waiting for merge-or-keep."""
+        return self.by_action("duplicate")
 
     def by_action(self, action: str) -> list[RowPlan]:
         """The rows with one action."""
@@ -194,7 +254,7 @@ class ImportPlan:
     @property
     def counts(self) -> dict[str, int]:
         """How many rows for each action."""
-        out = {a: 0 for a in ("create", "update", "unchanged", "duplicate", "error")}
+        out = dict.fromkeys(ACTIONS, 0)
         for r in self.rows:
             out[r.action] += 1
         return out
@@ -203,7 +263,7 @@ class ImportPlan:
         """One line for the CLI and flash messages."""
         c = self.counts
         return _(
-            "%(create)s to create, %(update)s to update, %(unchanged)s unchanged, %(duplicate)s duplicates, %(error)s with errors",
+            "%(create)s to create, %(update)s to update, %(unchanged)s unchanged, %(duplicate)s possible duplicates, %(merged)s merged, %(skip)s skipped, %(error)s with errors",
             **c,
         )
 
@@ -223,15 +283,17 @@ def centre_scope(centre_id: int | None) -> Iterator[None]:
 
 
 def _rows_from(parsed: ParsedFile) -> list[RowPlan]:
-    bad: dict[int, list[str]] = {}
+    bad: dict[int, list[Problem]] = {}
     for p in parsed.problems:
-        bad.setdefault(p.row or 0, []).append(problem_message(p))
+        bad.setdefault(p.row or 0, []).append(p)
     plans = []
     for row in parsed.rows:
-        errors = bad.get(row.number, [])
-        plans.append(
-            RowPlan(row.number, "error" if errors else "create", row.values, errors=errors)
-        )
+        plan = RowPlan(row.number, "create", row.values, cells=row.cells)
+        for p in bad.get(row.number, []):
+            plan.add_problem(p)
+        if plan.errors:
+            plan.action = "error"
+        plans.append(plan)
     return plans
 
 
@@ -266,10 +328,8 @@ def _resolve_fields(plan: RowPlan, headers: dict[str, str], fields: dict[str, Te
     for name in names:
         f = fields.get(clean_name(name))
         if f is None:
-            plan.errors.append(
-                problem_message(
-                    Problem("unknown_field", plan.number, headers.get("fields"), {"value": name})
-                )
+            plan.add_problem(
+                Problem("unknown_field", plan.number, headers.get("fields"), {"value": name})
             )
         else:
             ids.append(f.id)
@@ -289,33 +349,79 @@ def _finish(plan: RowPlan) -> None:
         plan.action = "unchanged"
 
 
-def plan_import(parsed: ParsedFile, centre_id: int | None, *, create_duplicates: bool = False):
-    """Preview an import: what each row would create or update, duplicates and errors."""
+def plan_import(
+    parsed: ParsedFile,
+    centre_id: int | None,
+    *,
+    create_duplicates: bool = False,
+    on_duplicate: str | None = None,
+    decisions: dict[int, str] | None = None,
+) -> ImportPlan:
+    """Preview an import: what each row would create or update, duplicates and errors.
+
+    A possible duplicate (a company whose name resembles another while at least one of the
+    two has no credit code) is never dropped: it waits for a choice, taken from
+    decisions[row number] ("merge" or "keep"), else on_duplicate for every such row
+    (create_duplicates=True means on_duplicate="keep"). Undecided rows keep the action
+    "duplicate" and commit_import refuses the plan until each has a choice.
+    """
     if parsed.kind in CENTRE_KINDS and centre_id is None:
         raise ImportError_(_("Choose the centre to import into."))
+    if on_duplicate is None and create_duplicates:
+        on_duplicate = "keep"
+    if on_duplicate not in (None, *DUPLICATE_CHOICES):
+        raise ValueError(on_duplicate)
+    decisions = decisions or {}
+
+    def decide(number: int) -> str | None:
+        choice = decisions.get(number, on_duplicate)
+        return choice if choice in DUPLICATE_CHOICES else None
+
     with centre_scope(centre_id if parsed.kind in CENTRE_KINDS else None):
         rows = _rows_from(parsed)
-        planner = {
-            "organisations": _plan_organisations,
-            "experts": _plan_experts,
-            "resources": _plan_resources,
-            "needs": _plan_needs,
-            "visits": _plan_visits,
-        }[parsed.kind]
-        planner(rows, parsed.headers, centre_id, create_duplicates)
+        if parsed.kind == "organisations":
+            _plan_organisations(rows, centre_id, decide)
+        else:
+            planner = {
+                "experts": _plan_experts,
+                "resources": _plan_resources,
+                "needs": _plan_needs,
+                "visits": _plan_visits,
+            }[parsed.kind]
+            planner(rows, parsed.headers, centre_id, create_duplicates)
         for r in rows:
             _finish(r)
-    return ImportPlan(parsed.kind, centre_id, rows, parsed.ignored_headers, create_duplicates)
+    return ImportPlan(
+        parsed.kind,
+        centre_id,
+        rows,
+        parsed.ignored_headers,
+        on_duplicate == "keep",
+        parsed.header_cells,
+    )
 
 
 def company_index(centre_id: int | None = None) -> CompanyIndex:
     """Index of the (visible) organisations, optionally of one centre."""
-    index = CompanyIndex()
+    return _company_indexes(centre_id)[0]
+
+
+def _company_indexes(centre_id: int | None) -> tuple[CompanyIndex, CompanyIndex]:
+    """Indexes of every organisation and of those without a credit code.
+
+    A row with a credit code is compared by name only with companies that have no code
+    (two valid codes that differ are two companies), so it searches the second index.
+    """
+    every, uncoded = CompanyIndex(), CompanyIndex()
     stmt = select(Organisation.id, Organisation.name, Organisation.credit_code)
     if centre_id is not None:
         stmt = stmt.where(Organisation.centre_id == centre_id)
-    index.extend(Candidate(i, n, c) for i, n, c in db.session.execute(stmt))
-    return index
+    for i, n, c in db.session.execute(stmt):
+        candidate = Candidate(i, n, c)
+        every.add(candidate)
+        if not c:
+            uncoded.add(candidate)
+    return every, uncoded
 
 
 def _load(model: Any, ids: list[int], *options: Any) -> dict[int, Any]:
@@ -327,49 +433,116 @@ def _load(model: Any, ids: list[int], *options: Any) -> dict[int, Any]:
     return out
 
 
-def _plan_organisations(rows, headers, centre_id, create_duplicates) -> None:
-    index = company_index(centre_id)
-    in_file = CompanyIndex(threshold=index.threshold)
-    matched: dict[int, int] = {}
+class _FileCompanies:
+    """The companies of the rows planned so far, indexed like the database's."""
+
+    def __init__(self) -> None:
+        self.every, self.uncoded = CompanyIndex(), CompanyIndex()
+
+    def add(self, r: RowPlan) -> None:
+        candidate = Candidate(("row", r.number), r.values["name"], r.values.get("credit_code"))
+        self.every.add(candidate)
+        if not candidate.credit_code:
+            self.uncoded.add(candidate)
+
+
+def _fold(into: RowPlan, r: RowPlan) -> None:
+    """Merge row r into an earlier row: r's values fill the cells the earlier row left empty."""
+    for name in ORG_FIELDS:
+        if into.values.get(name) in (None, "") and r.values.get(name) not in (None, ""):
+            into.values[name] = r.values[name]
+    r.action, r.merged_into = "merged", into.number
+    r.duplicate_note = _("Merged into row %(row)s", row=into.number)
+
+
+def _plan_organisations(rows: list[RowPlan], centre_id: int | None, decide) -> None:
+    """Identity of each company row: credit code first; names only where a code is missing.
+
+    Cost: dictionary look-ups for codes and exact names; fuzzy name comparison only for rows
+    or companies without a code, and then only within blocks (see identity.CompanyIndex).
+    """
+    every, uncoded = _company_indexes(centre_id)
+    in_file = _FileCompanies()
+    by_number = {r.number: r for r in rows}
+    claimed: dict[int, RowPlan] = {}  # organisation id -> the row that updates it
+
+    def final(r: RowPlan) -> RowPlan:
+        while r.action == "merged" and r.merged_into is not None:
+            r = by_number[r.merged_into]
+        return r
+
+    def fold(into: RowPlan, r: RowPlan) -> None:
+        had_code = into.values.get("credit_code")
+        _fold(into, r)
+        code = into.values.get("credit_code")
+        if code and not had_code:  # a later row with this code is this company too
+            in_file.every.by_code.setdefault(
+                code, Candidate(("row", into.number), into.values["name"], code)
+            )
+
+    def update(r: RowPlan, org_id: int) -> None:
+        if org_id in claimed:
+            first = claimed[org_id]
+            if r.decision == "merge":
+                fold(final(first), r)
+            else:
+                r.action = "skip"
+                r.duplicate_note = _("Same organisation as row %(row)s", row=first.number)
+            return
+        r.action, r.target_id = "update", org_id
+        claimed[org_id] = r
+
     for r in rows:
         if r.action == "error":
             continue
         name, code = r.values["name"], r.values.get("credit_code")
         r.label = name
-        hit, _reason = index.exact(name, code)
+        hit, _reason = every.exact(name, code)
         if hit is not None:
-            if hit.ref in matched.values():
-                first = next(n for n, i in matched.items() if i == hit.ref)
-                r.action = "duplicate"
-                r.duplicate_note = _("Same organisation as row %(row)s", row=first)
-                continue
-            r.action, r.target_id = "update", hit.ref
-            matched[r.number] = hit.ref
+            update(r, hit.ref)
+            if r.action != "skip":
+                in_file.add(r)
             continue
-        earlier, _reason = in_file.exact(name, code)
+        earlier, reason = in_file.every.exact(name, code)
+        if earlier is not None and reason == "credit_code":
+            r.action = "skip"
+            r.duplicate_note = _("Same credit code as row %(row)s", row=earlier.ref[1])
+            continue
         if earlier is not None:
-            r.action = "duplicate"
-            r.duplicate_note = _("Same organisation as row %(row)s", row=earlier.ref[1])
-            continue
-        similar = index.similar(name, limit=3)
-        if similar:
-            r.duplicate_note = "；".join(
-                _("looks like “%(name)s” (%(score)s)", name=h.candidate.name, score=int(h.score))
-                for h in similar
-            )
-            r.action = "create" if create_duplicates else "duplicate"
-            r.values["_similar_ids"] = [h.candidate.ref for h in similar]
+            r.lookalikes = [Lookalike(earlier.name, 100, row=earlier.ref[1])]
         else:
-            near = in_file.similar(name, limit=1)
-            if near:
-                r.duplicate_note = _(
-                    "looks like row %(row)s (%(score)s)",
-                    row=near[0].candidate.ref[1],
-                    score=int(near[0].score),
-                )
-                r.action = "create" if create_duplicates else "duplicate"
-        in_file.add(Candidate(("row", r.number), name, code))
-    existing = _load(Organisation, list(matched.values()))
+            hits = (uncoded if code else every).similar(name, limit=3)
+            r.lookalikes = [
+                Lookalike(h.candidate.name, int(h.score), organisation_id=h.candidate.ref)
+                for h in hits
+            ]
+            if not hits:
+                near = (in_file.uncoded if code else in_file.every).similar(name, limit=1)
+                r.lookalikes = [
+                    Lookalike(h.candidate.name, int(h.score), row=h.candidate.ref[1]) for h in near
+                ]
+        if r.lookalikes:
+            r.duplicate_note = "；".join(
+                _("looks like row %(row)s (%(score)s)", row=x.row, score=x.score)
+                if x.row
+                else _("looks like “%(name)s” (%(score)s)", name=x.name, score=x.score)
+                for x in r.lookalikes
+            )
+            r.decision = decide(r.number)
+            if r.decision is None:
+                r.action = "duplicate"
+            elif r.decision == "merge":
+                best = r.lookalikes[0]
+                if best.row is not None:
+                    fold(final(by_number[best.row]), r)
+                    continue
+                update(r, best.organisation_id)
+                if r.action == "update":
+                    in_file.add(r)
+                    r.values["name"] = None  # merged into a company: it keeps its own name
+                continue
+        in_file.add(r)
+    existing = _load(Organisation, list(claimed))
     for r in rows:
         if r.action == "update":
             r.changes = _diff(existing[r.target_id], r.values, ORG_FIELDS)
@@ -391,7 +564,7 @@ def _plan_pool(rows, headers, model, key_fields, names, label_field) -> None:
         r.label = r.values.get(label_field) or ""
         key = tuple(clean_name(r.values.get(k) or "") for k in key_fields)
         if key in seen:
-            r.action = "duplicate"
+            r.action = "skip"
             r.duplicate_note = _("Same as row %(row)s", row=seen[key])
             continue
         seen[key] = r.number
@@ -432,8 +605,11 @@ class _OrgResolver:
             Organisation.centre_id == centre_id
         )
         shorts = []
+        self.shared: set[str] = set()  # full names held by several organisations
         for oid, name, short in db.session.execute(stmt):
-            self.by_name.setdefault(clean_name(name), oid)
+            key = clean_name(name)
+            if self.by_name.setdefault(key, oid) != oid:
+                self.shared.add(key)
             by_key.setdefault(normalise_name(name), set()).add(oid)
             if short:
                 shorts.append((clean_name(short), oid))
@@ -442,7 +618,18 @@ class _OrgResolver:
         self.by_key = {k: next(iter(v)) for k, v in by_key.items() if len(v) == 1}
 
     def find(self, name: str) -> int | None:
+        """The organisation's id; None when no organisation, or several, bear the name."""
+        if self.ambiguous(name):
+            return None
         return self.by_name.get(clean_name(name)) or self.by_key.get(normalise_name(name))
+
+    def ambiguous(self, name: str) -> bool:
+        """True when several organisations (with different credit codes) have this name."""
+        return clean_name(name) in self.shared
+
+    def problem(self, name: str) -> str:
+        """The problem code for a name find() did not resolve."""
+        return "ambiguous_company" if self.ambiguous(name) else "unknown_company"
 
 
 def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
@@ -461,14 +648,12 @@ def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
         if r.values.get("company"):
             oid = orgs.find(r.values["company"])
             if oid is None:
-                r.errors.append(
-                    problem_message(
-                        Problem(
-                            "unknown_company",
-                            r.number,
-                            headers["company"],
-                            {"value": r.values["company"]},
-                        )
+                r.add_problem(
+                    Problem(
+                        orgs.problem(r.values["company"]),
+                        r.number,
+                        headers["company"],
+                        {"value": r.values["company"]},
                     )
                 )
             r.values["organisation_id"] = oid
@@ -481,7 +666,7 @@ def _plan_needs(rows, headers, centre_id, create_duplicates) -> None:
             clean_name(r.values["description"]),
         )
         if key in seen:
-            r.action = "duplicate"
+            r.action = "skip"
             r.duplicate_note = _("Same as row %(row)s", row=seen[key])
             continue
         seen[key] = r.number
@@ -528,26 +713,20 @@ def _plan_visits(rows, headers, centre_id, create_duplicates) -> None:
         for name in r.values.get("organisations") or []:
             oid = orgs.find(name)
             if oid is None:
-                r.errors.append(
-                    problem_message(
-                        Problem(
-                            "unknown_company", r.number, headers["organisations"], {"value": name}
-                        )
-                    )
+                r.add_problem(
+                    Problem(orgs.problem(name), r.number, headers["organisations"], {"value": name})
                 )
             else:
                 ids.append(oid)
         r.values["organisation_ids"] = ids
         team = parse_team(r.values.get("team") or [])
         if team is None:
-            r.errors.append(
-                problem_message(
-                    Problem(
-                        "bad_team",
-                        r.number,
-                        headers.get("team"),
-                        {"value": "、".join(r.values["team"])[:40]},
-                    )
+            r.add_problem(
+                Problem(
+                    "bad_team",
+                    r.number,
+                    headers.get("team"),
+                    {"value": "、".join(r.values["team"])[:40]},
                 )
             )
         r.values["team_members"] = team or []
@@ -556,7 +735,7 @@ def _plan_visits(rows, headers, centre_id, create_duplicates) -> None:
         r.label = f"{r.values['visit_date']} {'、'.join(r.values['organisations'])}"
         key = (r.values["visit_date"], frozenset(ids))
         if key in seen:
-            r.action = "duplicate"
+            r.action = "skip"
             r.duplicate_note = _("Same as row %(row)s", row=seen[key])
             continue
         seen[key] = r.number
@@ -639,6 +818,14 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
     """
     if not plan.ok:
         raise ImportError_(_("The file has errors; nothing was imported."))
+    if plan.undecided:
+        rows = "、".join(str(r.number) for r in plan.undecided[:20])
+        raise ImportError_(
+            _(
+                "Choose “merge” or “keep both” for every possible duplicate (rows %(rows)s); nothing was imported.",
+                rows=rows,
+            )
+        )
     entity = ENTITY[plan.kind]
     model = MODELS[entity]
     centre_id = plan.centre_id if plan.kind in CENTRE_KINDS else None
@@ -700,10 +887,23 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
         batch.created_count = len(creates)
         batch.updated_count = len(updates)
         batch.unchanged_count = c["unchanged"]
-        batch.skipped_count = c["duplicate"]
+        batch.skipped_count = c["skip"]
+        batch.merged_count = c["merged"]
+        batch.skipped_rows = skipped_rows_payload(plan) if c["skip"] else None
         db.session.flush()
         db.session.expire(batch, ["records"])
     return batch
+
+
+def skipped_rows_payload(plan: ImportPlan) -> dict[str, Any]:
+    """The rows an import skipped, as written in the file, with the reason (for the batch page)."""
+    return {
+        "header": plan.header_cells,
+        "rows": [
+            {"row": r.number, "label": r.label, "reason": r.duplicate_note, "cells": r.cells}
+            for r in plan.by_action("skip")
+        ],
+    }
 
 
 def _create_values(entity: str, r: RowPlan, centre_id: int | None, actor_id: int | None):
@@ -743,7 +943,7 @@ def _bulk_options() -> dict[str, Any]:
 
 
 CREATE_KEYS = {
-    "organisation": ("name",),
+    "organisation": ("name", "credit_code"),
     "expert": ("name", "organisation"),
     "resource": ("name", "owner_organisation", "description"),
     "need": ("organisation_id", "title", "description"),
@@ -757,9 +957,11 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
     model = MODELS[entity]
     actor_id = actor.id if actor else None
     values = [_create_values(entity, r, centre_id, actor_id) for r in creates]
-    # The planner guarantees that the key columns are unique among the new rows, so the
-    # returned ids are matched by key (RETURNING order is not guaranteed by every backend,
-    # and asking SQLAlchemy for it makes SQLite insert one row at a time).
+    # The returned ids are matched by key (RETURNING order is not guaranteed by every
+    # backend, and asking SQLAlchemy for it makes SQLite insert one row at a time). Keys are
+    # nearly always unique among the new rows; companies the user chose to keep apart may
+    # share a name (and no code): such rows get their ids in insertion order, in which both
+    # SQLite and PostgreSQL number a multi-row INSERT.
     key_cols = CREATE_KEYS[entity]
     returned = db.session.execute(
         insert(model)
@@ -767,8 +969,10 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
         .execution_options(render_nulls=True, **_bulk_options()),  # NULLs keep one batch
         values,
     ).all()
-    by_key = {tuple(row[1:]): row[0] for row in returned}
-    ids = [by_key[tuple(v[k] for k in key_cols)] for v in values]
+    by_key: dict[tuple, list[int]] = {}
+    for row in sorted(returned, key=lambda row: row[0], reverse=True):
+        by_key.setdefault(tuple(row[1:]), []).append(row[0])
+    ids = [by_key[tuple(v[k] for k in key_cols)].pop() for v in values]
     assoc = {"expert": expert_fields, "resource": resource_fields, "need": need_fields}.get(entity)
     if assoc is not None:
         key = f"{entity}_id"
@@ -1013,6 +1217,11 @@ class Duplicate:
     score: float
 
 
+def _distinct_codes(a: str | None, b: str | None) -> bool:
+    """Two different credit codes: two companies, however alike their names."""
+    return bool(a and b and a != b)
+
+
 def find_duplicates(
     name: str, credit_code: str | None, centre_id: int, exclude_id: int | None = None
 ) -> list[Duplicate]:
@@ -1028,6 +1237,8 @@ def find_duplicates(
         if exact is not None and exact.ref != exclude_id:
             hits.append((exact.ref, reason, 100.0))
         for h in index.similar(name or "", exclude=exclude_id):
+            if _distinct_codes(credit_code or None, h.candidate.credit_code):
+                continue
             if all(h.candidate.ref != i for i, _, _ in hits):
                 hits.append((h.candidate.ref, h.reason, h.score))
         orgs = _load(Organisation, [i for i, _, _ in hits])
@@ -1051,7 +1262,8 @@ def duplicate_pairs(
             if exact is not None:
                 pairs[(exact.ref, oid)] = 100.0
             for h in index.similar(name):
-                pairs.setdefault((h.candidate.ref, oid), h.score)
+                if not _distinct_codes(code, h.candidate.credit_code):
+                    pairs.setdefault((h.candidate.ref, oid), h.score)
             index.add(Candidate(oid, name, code))
             if len(pairs) >= limit:
                 break

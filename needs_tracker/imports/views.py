@@ -29,6 +29,7 @@ from needs_tracker.extensions import db
 from needs_tracker.imports.cli import limits_from_config
 from needs_tracker.imports.export import (
     EXPORT_KINDS,
+    annotated_xlsx,
     export_rows,
     headers_of,
     template_bytes,
@@ -56,6 +57,7 @@ from needs_tracker.imports.parsing import (
 )
 from needs_tracker.imports.services import (
     CENTRE_KINDS,
+    DUPLICATE_CHOICES,
     MERGE_FIELDS,
     ImportError_,
     commit_import,
@@ -99,16 +101,23 @@ def _serialise(parsed: ParsedFile) -> dict:
         "problems": [[p.code, p.row, p.column, p.params] for p in parsed.problems],
         "headers": parsed.headers,
         "ignored": parsed.ignored_headers,
+        "header_cells": parsed.header_cells,
+        "cells": [r.cells for r in parsed.rows],
     }
 
 
 def _deserialise(payload: dict) -> ParsedFile:
+    cells = payload.get("cells") or []
     return ParsedFile(
         kind=payload["kind"],
-        rows=[ParsedRow(n, row_from_json(v)) for n, v in payload["rows"]],
+        rows=[
+            ParsedRow(n, row_from_json(v), cells[i] if i < len(cells) else [])
+            for i, (n, v) in enumerate(payload["rows"])
+        ],
         problems=[Problem(c, r, col, params) for c, r, col, params in payload["problems"]],
         headers=payload["headers"],
         ignored_headers=payload["ignored"],
+        header_cells=payload.get("header_cells") or [],
     )
 
 
@@ -184,11 +193,24 @@ def _upload_or_404(token: str) -> ImportUpload:
     return staged
 
 
-def _plan(staged: ImportUpload):
+def _plan(staged: ImportUpload, form=None):
+    """Plan a staged upload; with the confirm form, each possible duplicate's merge-or-keep
+    (field dup-<row>, else dup-all for every row without its own choice)."""
+    decisions: dict[int, str] = {}
+    on_duplicate = None
+    if form is not None:
+        for key, value in form.items():
+            number = key.removeprefix("dup-")
+            if number.isdigit() and value in DUPLICATE_CHOICES:
+                decisions[int(number)] = value
+        if form.get("dup-all") in DUPLICATE_CHOICES:
+            on_duplicate = form["dup-all"]
     return plan_import(
         _deserialise(staged.payload),
         staged.centre_id,
         create_duplicates=bool((staged.options or {}).get("create_duplicates")),
+        on_duplicate=on_duplicate,
+        decisions=decisions,
     )
 
 
@@ -229,7 +251,7 @@ def confirm(token: str):
     if staged.batch_id:
         return redirect(url_for(".batch", id=staged.batch_id))
     try:
-        plan = _plan(staged)
+        plan = _plan(staged, request.form)
         batch = commit_import(plan, current_user, staged.filename)
     except ImportError_ as exc:
         db.session.rollback()
@@ -247,6 +269,28 @@ def confirm(token: str):
         "success",
     )
     return redirect(url_for(".batch", id=batch.id))
+
+
+@bp.route("/preview/<token>/rejected.xlsx")
+@login_required
+def rejected(token: str):
+    """The rows with errors, as written in the file, each error in a last column and as a
+    comment on its cell: fix them all, then upload this file (or the corrected original)."""
+    _require_importer()
+    staged = _upload_or_404(token)
+    if staged.batch_id:
+        abort(404)
+    try:
+        plan = _plan(staged)
+    except ImportError_ as exc:
+        abort(400, str(exc))
+    db.session.rollback()
+    header = plan.header_cells or headers_of(plan.kind)
+    rows = [
+        (r.cells, list(zip(r.error_columns, r.errors, strict=True))) for r in plan.rows if r.errors
+    ]
+    data = annotated_xlsx(header, rows, _("Errors"))
+    return _download(data, f"rejected-{plan.kind}.xlsx", "xlsx")
 
 
 def _batch_or_404(id: int) -> ImportBatch:
@@ -273,6 +317,21 @@ def batch(id: int):
         problems=list(dict.fromkeys(problems))[:20],
         form=UndoForm(),
     )
+
+
+@bp.route("/batches/<int:id>/skipped.xlsx")
+@login_required
+def skipped(id: int):
+    """The rows an import skipped, as written in the file, with the reason in a last column."""
+    _require_importer()
+    b = _batch_or_404(id)
+    payload = b.skipped_rows or {}
+    if not payload.get("rows"):
+        abort(404)
+    header = payload.get("header") or headers_of(b.kind)
+    rows = [(r["cells"], [(None, r["reason"])]) for r in payload["rows"]]
+    data = annotated_xlsx(header, rows, _("Why skipped"))
+    return _download(data, f"skipped-{b.kind}-{b.id}.xlsx", "xlsx")
 
 
 @bp.route("/batches/<int:id>/undo", methods=["POST"])

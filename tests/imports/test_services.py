@@ -63,8 +63,16 @@ def test_preview_writes_nothing_then_commit_creates_and_updates(world):
     plan = _import("organisations", rows, a)
     db.session.rollback()
     assert _count(Organisation) == before
-    assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "duplicate": 1, "error": 0}
-    assert plan.by_action("duplicate")[0].duplicate_note == "与第 3 行是同一单位"
+    assert plan.counts == {
+        "create": 1,
+        "update": 1,
+        "unchanged": 0,
+        "duplicate": 0,
+        "merged": 0,
+        "skip": 1,
+        "error": 0,
+    }
+    assert plan.by_action("skip")[0].duplicate_note == "与第 3 行是同一单位"
     batch = _commit(plan, world["users"]["coordinator"])
     assert (batch.created_count, batch.updated_count, batch.skipped_count) == (1, 1, 1)
     db.session.refresh(world["org_a"])
@@ -82,8 +90,9 @@ def test_possible_duplicates_are_flagged_never_merged(world, make_org):
     row = plan.rows[0]
     assert row.action == "duplicate"
     assert "潍柴动力股份有限公司" in row.duplicate_note
-    batch = _commit(plan)
-    assert batch.created_count == 0
+    with pytest.raises(ImportError_, match="第 2 行"):  # waits for merge-or-keep
+        commit_import(plan, None)
+    db.session.rollback()
     plan = _import("organisations", rows, a, create_duplicates=True)
     assert plan.rows[0].action == "create"
     _commit(plan)
@@ -205,7 +214,7 @@ def test_needs_import_and_round_trip(world, make_field):
     rows[3][3] = ""
     plan = _import("needs", rows, a, fmt="csv")
     assert plan.counts["create"] == 2
-    assert plan.counts["duplicate"] == 1
+    assert plan.counts["skip"] == 1
     _commit(plan, world["users"]["coordinator"])
     need = db.session.scalar(select(Need).where(Need.title == "设备联网"))
     assert (need.need_type, need.urgency, need.budget, need.collected_on) == (
@@ -309,7 +318,7 @@ def test_experts_and_resources_pool(world):
         ["李四", " 潍坊学院 ", "", "机器视觉", "", ""],
     ]
     plan = _import("experts", rows, None)
-    assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "duplicate": 1, "error": 0}
+    assert (plan.counts["create"], plan.counts["update"], plan.counts["skip"]) == (1, 1, 1)
     batch = _commit(plan)
     assert batch.centre_id is None
     assert _count(Expert) == 2
@@ -322,7 +331,9 @@ def test_experts_and_resources_pool(world):
         ],
         None,
     )
-    assert plan.errors == ["第 3 行「类型」不是可选的值（火箭）"]
+    assert plan.errors == [
+        "第 3 行「类型」必须是以下之一：实验室、平台、学习工厂、测试平台、科技成果、专利、其他（而不是“火箭”）"
+    ]
     undo_import(batch, None)
     db.session.commit()
     assert _count(Expert) == 1
