@@ -17,7 +17,12 @@ user_cli = AppGroup("user", help="Manage users.")
 @user_cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--centre", "centre_name", help="Centre name (not needed for admins).")
+@click.option(
+    "--centre",
+    "centre_name",
+    help="Centre name: required for members, coordinators, observers and centre admins "
+    "(admin); a sysadmin administers every centre and needs none.",
+)
 @click.option("--display-name", default="", help="Name shown in the app.")
 @click.option("--consortium", is_flag=True, help="Consortium-level leader: reads every centre.")
 @click.option("--password", default=None, help="Password (prompted when not given).")
@@ -45,4 +50,5 @@ def create_command(
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Created user {user.username} ({user.role}).")
+    scope = "every centre" if user.role == Role.SYSADMIN else (centre_name or "every centre")
+    click.echo(f"Created user {user.username} ({user.role}, {scope}).")
