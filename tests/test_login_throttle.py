@@ -1,6 +1,7 @@
 """Failed logins: throttled per address (429), locked per (account, address) with a slower
 account-wide ceiling, and never revealing which usernames exist, by message or by work done."""
 
+import difflib
 import hashlib
 import logging
 import multiprocessing
@@ -206,7 +207,9 @@ def test_same_answer_for_unknown_wrong_and_locked(client, world):
             (locked_right, "member"),
         ]
     }
-    assert len(answers) == 1
+    assert len(answers) == 1, "\n".join(
+        difflib.unified_diff(*[a.splitlines() for a in list(answers)[:2]], lineterm="", n=0)
+    )
     assert {unknown.status_code, wrong.status_code, locked_right.status_code} == {200}
     page = answers.pop()
     assert "用户名或密码错误。" in page

@@ -52,3 +52,23 @@ def create_command(
     db.session.commit()
     scope = "every centre" if user.role == Role.SYSADMIN else (centre_name or "every centre")
     click.echo(f"Created user {user.username} ({user.role}, {scope}).")
+
+
+@user_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", default=None, help="New password (prompted when not given).")
+def set_password_command(username: str, password: str | None) -> None:
+    """Set a user's password (e.g. after restoring a backup made without credentials)."""
+    from needs_tracker.auth.models import User
+    from needs_tracker.auth.services import change_password
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("A password needs at least 8 characters.")
+    change_password(user, password)
+    db.session.commit()
+    click.echo(f"Password of {username} set; their other sessions have ended.")
