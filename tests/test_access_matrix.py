@@ -86,6 +86,7 @@ GET_ROUTES = [
     ("/experts/new", {r: (200 if r in POOL else 403) for r in ROLES}),
     ("/resources/new", {r: (200 if r in POOL else 403) for r in ROLES}),
     ("/experts/{expert}/edit", {r: (200 if r in POOL else 403) for r in ROLES}),
+    ("/experts/{expert}/personal-data", {r: (200 if r in USER_ADMINS else 403) for r in ROLES}),
     ("/resources/{resource}/edit", {r: (200 if r in POOL else 403) for r in ROLES}),
     ("/users/", USERS_OF_A),
     ("/users/new", USERS_OF_A),
