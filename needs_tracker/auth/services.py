@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from needs_tracker.auth.models import LoginFailure, User
@@ -76,10 +77,12 @@ def _aware(moment: datetime | None, now: datetime) -> datetime | None:
     return moment
 
 
-def _failure_row(user: User, address: str) -> LoginFailure | None:
-    return db.session.scalar(
-        select(LoginFailure).where(LoginFailure.user_id == user.id, LoginFailure.address == address)
+def _failure_row(user: User, address: str, lock: bool = False) -> LoginFailure | None:
+    stmt = select(LoginFailure).where(
+        LoginFailure.user_id == user.id, LoginFailure.address == address
     )
+    # Counting locks the row (PostgreSQL), so concurrent failures do not overwrite each other.
+    return db.session.scalar(stmt.with_for_update() if lock else stmt)
 
 
 def _is_locked(row: LoginFailure | None, now: datetime) -> bool:
@@ -94,11 +97,17 @@ def _count_failure(
 
     Returns the counter and whether this failure set the lock.
     """
-    row = _failure_row(user, address)
+    row = _failure_row(user, address, lock=True)
     if row is None:
-        row = LoginFailure(user_id=user.id, address=address, failures=0, window_start=now)
-        db.session.add(row)
-    elif _aware(row.window_start, now) + window <= now:
+        try:
+            # Two workers may count the first failure of a pair at once: the loser re-reads.
+            with db.session.begin_nested():
+                row = LoginFailure(user_id=user.id, address=address, failures=0, window_start=now)
+                db.session.add(row)
+        except IntegrityError:
+            row = _failure_row(user, address, lock=True)
+            assert row is not None  # noqa: S101 - the unique row the other worker wrote
+    if _aware(row.window_start, now) + window <= now:
         row.failures, row.window_start = 0, now
     row.failures += 1
     if row.failures < limit:
