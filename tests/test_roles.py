@@ -230,6 +230,13 @@ def test_observer_exports_nothing(client, auth, world, what):
     assert client.get(f"/export/{what}.csv").status_code == 403
 
 
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_observer_downloads_no_report(client, auth, world, fmt):
+    """The monthly report names the visit team: observers read it on screen only."""
+    auth.login("observer")
+    assert client.get(f"/reports/download.{fmt}?period=2021-03").status_code == 403
+
+
 # ------------------------------------------------------------------ expert contact data
 
 
