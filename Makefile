@@ -30,7 +30,9 @@ run: $(STAMP) translations
 	@echo "  Demo logins (username / password), also in instance/demo_logins.txt:"
 	@sed 's/^/    /' instance/demo_logins.txt 2>/dev/null || echo "    (none recorded; use 'flask --app wsgi user create')"
 	@echo ""
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@# WEB_CONCURRENCY tells check-deploy how many workers share the login throttle; its
+	@# counters live in instance/ratelimit.sqlite (every worker's), or in Redis when REDIS_URL is set.
+	WEB_CONCURRENCY=$(WORKERS) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(STAMP) translations
 	$(BIN)/ruff check .

@@ -21,6 +21,18 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _proxies(name: str, default: int = 0) -> int:
+    """How many proxies are trusted: a count; "true"/"false" kept for old settings (1/0)."""
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value in {"true", "yes", "on"}:
+        return 1
+    if value in {"false", "no", "off"}:
+        return 0
+    return int(value)
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -44,17 +56,22 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
     REDIS_URL = os.environ.get("REDIS_URL")
-    # Login throttling per client address; memory storage is per worker, so use Redis
-    # (RATELIMIT_STORAGE_URI=redis://...) when several workers or hosts serve the app.
+    # Login throttling per client address, with counters every worker shares: Redis when
+    # configured, else one SQLite file in the instance folder (workers of one host).
+    # memory:// is per worker: check-deploy refuses it when WEB_CONCURRENCY > 1.
     RATELIMIT_STORAGE_URI = os.environ.get(
-        "RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL") or "memory://"
+        "RATELIMIT_STORAGE_URI",
+        os.environ.get("REDIS_URL") or f"sqlitefile://{INSTANCE_DIR / 'ratelimit.sqlite'}",
     )
+    # Worker processes serving the app (gunicorn reads the same variable for --workers).
+    WORKERS = _int("WEB_CONCURRENCY", 1)
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 60)
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
-    # Behind a TLS-terminating proxy: trust one hop of X-Forwarded-* and force HTTPS.
-    TRUST_PROXY = _bool("TRUST_PROXY", False)
+    # How many proxies stand in front of gunicorn. X-Forwarded-* is trusted for exactly that
+    # many hops (0: never, so a client talking straight to gunicorn cannot forge its address).
+    TRUST_PROXY = _proxies("TRUST_PROXY", 0)
     FORCE_HTTPS = _bool("FORCE_HTTPS", False)
     ATTACHMENT_FOLDER = os.environ.get("ATTACHMENT_FOLDER", str(INSTANCE_DIR / "attachments"))
 
@@ -68,7 +85,9 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = "https"
-    TRUST_PROXY = _bool("TRUST_PROXY", True)
+    # No default count of proxies: check-deploy asks for TRUST_PROXY (see deploy_check).
+    TRUST_PROXY = _proxies("TRUST_PROXY", 0)
+    TRUST_PROXY_SET = "TRUST_PROXY" in os.environ
     FORCE_HTTPS = _bool("FORCE_HTTPS", True)
 
 

@@ -128,6 +128,8 @@ def register_extensions(app: Flask) -> None:
         locale_selector=_select_locale,
         default_translation_directories=";".join(_translation_dirs()),
     )
+    import needs_tracker.common.limiter_storage  # noqa: F401 - registers sqlitefile://
+
     limiter.init_app(app)
     compress.init_app(app)
     # Talisman keeps its settings on the instance, so each app gets its own.
@@ -140,10 +142,7 @@ def register_extensions(app: Flask) -> None:
         content_security_policy=CONTENT_SECURITY_POLICY,
         referrer_policy="same-origin",
     )
-    if app.config["TRUST_PROXY"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    apply_proxy_fix(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
@@ -151,9 +150,24 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
-    from needs_tracker.auth.services import load_user_from_token
+    from needs_tracker.auth.services import dummy_hash, load_user_from_token
 
     login_manager.user_loader(load_user_from_token)
+    # Hash the dummy password now, so that the first unknown username is not the slow one.
+    dummy_hash(app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* for exactly TRUST_PROXY hops (none when 0).
+
+    With one proxy only the address it appended counts, whatever the client put in front of
+    it; with none, a client talking straight to gunicorn cannot pick its own address.
+    """
+    proxies = int(app.config.get("TRUST_PROXY") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def _translation_dirs() -> list[str]:

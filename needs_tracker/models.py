@@ -5,7 +5,7 @@ import needs_tracker.imports.models
 import needs_tracker.matching.models
 import needs_tracker.ops.models
 import needs_tracker.reports.models  # noqa: F401 - feature models register their tables
-from needs_tracker.auth.models import User
+from needs_tracker.auth.models import LoginFailure, User
 from needs_tracker.centres.models import Centre, CoBuildingPartner
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.needs.models import Need, NeedStatusChange
@@ -17,6 +17,7 @@ __all__ = [
     "Centre",
     "CoBuildingPartner",
     "Expert",
+    "LoginFailure",
     "Need",
     "NeedStatusChange",
     "Organisation",

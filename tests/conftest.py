@@ -218,7 +218,11 @@ def auth(client: FlaskClient) -> AuthActions:
 
 @pytest.fixture
 def world(make_centre, make_user, make_org, make_field, make_need, make_visit) -> dict[str, Any]:
-    """Two centres, a user of every role in centre A, a member in centre B, some data in each."""
+    """Two centres, a user of every role in centre A, a member in centre B, some data in each.
+
+    "admin" is a system admin (every centre), as every admin was before centre admins;
+    "centre_admin" administers centre A only; "observer" reads centre A and writes nothing.
+    """
     a = make_centre("潍坊服务中心", partners=["中国科协智能制造学会联合体", "潍坊市科协"])
     b = make_centre("青岛服务中心", region="山东省青岛市")
     users = {
@@ -226,7 +230,9 @@ def world(make_centre, make_user, make_org, make_field, make_need, make_visit) -
         "member2": make_user("member2", Role.MEMBER, a),
         "coordinator": make_user("coordinator", Role.COORDINATOR, a),
         "leader": make_user("leader", Role.LEADER, a),
-        "admin": make_user("admin", Role.ADMIN, a),
+        "admin": make_user("admin", Role.SYSADMIN, a),
+        "centre_admin": make_user("centre_admin", Role.ADMIN, a),
+        "observer": make_user("observer", Role.OBSERVER, a),
         "consortium": make_user("consortium", Role.LEADER, None, consortium=True),
         "other": make_user("other", Role.MEMBER, b),
         "other_coordinator": make_user("other_coordinator", Role.COORDINATOR, b),

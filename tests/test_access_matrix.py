@@ -1,7 +1,9 @@
 """Every route of the foundation x every role, and a user of another centre.
 
 A user of centre A must never read or change centre B's records: other centres' objects are
-404, not 403, so ids do not even leak their existence. Leaders read but never write.
+404, not 403, so ids do not even leak their existence. Leaders and observers read but never
+write. "admin" is a system admin (every centre, the centres themselves); "centre_admin"
+administers centre A's users only.
 """
 
 from __future__ import annotations
@@ -14,15 +16,36 @@ from needs_tracker.needs.models import Need
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.visits.models import Visit
 
-ROLES = ["member", "member2", "coordinator", "leader", "admin", "consortium", "other"]
-CENTRE_A_READERS = {"member", "member2", "coordinator", "leader", "admin", "consortium"}
-EDITORS = {"member", "member2", "coordinator", "admin", "other"}  # of their own centre
-POOL = {"coordinator", "admin"}
+ROLES = [
+    "member",
+    "member2",
+    "coordinator",
+    "leader",
+    "admin",
+    "centre_admin",
+    "observer",
+    "consortium",
+    "other",
+]
+CENTRE_A_READERS = {
+    "member",
+    "member2",
+    "coordinator",
+    "leader",
+    "admin",
+    "centre_admin",
+    "observer",
+    "consortium",
+}
+EDITORS = {"member", "member2", "coordinator", "admin", "centre_admin", "other"}  # own centre
+POOL = {"coordinator", "admin", "centre_admin"}
+USER_ADMINS = {"admin", "centre_admin"}
 
 # (url template, {role: expected status}); {x} placeholders come from the world fixture.
 A_ONLY = {r: (200 if r in CENTRE_A_READERS else 404) for r in ROLES}
 EVERYONE = dict.fromkeys(ROLES, 200)
-ADMIN_ONLY = {r: (200 if r == "admin" else 403) for r in ROLES}
+SYSADMIN_ONLY = {r: (200 if r == "admin" else 403) for r in ROLES}
+USERS_OF_A = {r: (200 if r in USER_ADMINS else 403) for r in ROLES}
 
 
 def _edit_own(creator_ok: bool) -> dict[str, int]:
@@ -30,7 +53,7 @@ def _edit_own(creator_ok: bool) -> dict[str, int]:
     for r in ROLES:
         if r == "other":
             expected[r] = 404
-        elif r in {"coordinator", "admin"} or (r == "member" and creator_ok):
+        elif r in {"coordinator", "admin", "centre_admin"} or (r == "member" and creator_ok):
             expected[r] = 200
         else:
             expected[r] = 403
@@ -63,17 +86,25 @@ GET_ROUTES = [
     ("/experts/new", {r: (200 if r in POOL else 403) for r in ROLES}),
     ("/resources/new", {r: (200 if r in POOL else 403) for r in ROLES}),
     ("/experts/{expert}/edit", {r: (200 if r in POOL else 403) for r in ROLES}),
+    ("/experts/{expert}/personal-data", {r: (200 if r in USER_ADMINS else 403) for r in ROLES}),
     ("/resources/{resource}/edit", {r: (200 if r in POOL else 403) for r in ROLES}),
-    ("/users/", ADMIN_ONLY),
-    ("/users/new", ADMIN_ONLY),
-    ("/users/{user_member}", ADMIN_ONLY),
-    ("/users/{user_member}/edit", ADMIN_ONLY),
-    ("/centres/", ADMIN_ONLY),
-    ("/centres/new", ADMIN_ONLY),
-    ("/centres/{a}", ADMIN_ONLY),
-    ("/centres/{a}/edit", ADMIN_ONLY),
-    ("/fields/new", ADMIN_ONLY),
-    ("/fields/{field}/edit", ADMIN_ONLY),
+    ("/users/", USERS_OF_A),
+    ("/users/new", USERS_OF_A),
+    ("/users/{user_member}", USERS_OF_A),
+    ("/users/{user_member}/edit", USERS_OF_A),
+    # A centre admin does not see users of another centre, nor system admins.
+    ("/users/{user_other}", {r: {"admin": 200, "centre_admin": 404}.get(r, 403) for r in ROLES}),
+    (
+        "/users/{user_other}/edit",
+        {r: {"admin": 200, "centre_admin": 404}.get(r, 403) for r in ROLES},
+    ),
+    ("/users/{user_admin}", {r: {"admin": 200, "centre_admin": 404}.get(r, 403) for r in ROLES}),
+    ("/centres/", SYSADMIN_ONLY),
+    ("/centres/new", SYSADMIN_ONLY),
+    ("/centres/{a}", SYSADMIN_ONLY),
+    ("/centres/{a}/edit", SYSADMIN_ONLY),
+    ("/fields/new", SYSADMIN_ONLY),
+    ("/fields/{field}/edit", SYSADMIN_ONLY),
 ]
 
 # Endpoints checked elsewhere (state-changing POSTs below, login/logout in test_auth.py).
@@ -85,6 +116,8 @@ POST_ONLY = {
     "experts.delete",
     "resources.delete",
     "users.reset",
+    "users.unlock_view",
+    "experts.erase",
     "auth.logout",
     "main.set_language",
 }
@@ -98,6 +131,8 @@ def _ids(world) -> dict[str, int]:
         "expert": world["expert"].id,
         "resource": world["resource"].id,
         "user_member": world["users"]["member"].id,
+        "user_other": world["users"]["other"].id,
+        "user_admin": world["users"]["admin"].id,
         "a": world["a"].id,
         "field": world["field"].id,
     }
@@ -153,7 +188,9 @@ def _count(model):
     return db.session.scalar(select(func.count(model.id)).execution_options(include_deleted=True))
 
 
-@pytest.mark.parametrize("role", ["member", "coordinator", "leader", "admin", "consortium"])
+@pytest.mark.parametrize(
+    "role", ["member", "coordinator", "leader", "admin", "centre_admin", "observer", "consortium"]
+)
 def test_centre_b_records_cannot_be_changed_from_centre_a(client, auth, world, role):
     """Posting to B's ids (edit, delete, status) from any A role: 404 and nothing changes."""
     auth.login(role)
@@ -196,7 +233,7 @@ def test_centre_b_records_cannot_be_changed_from_centre_a(client, auth, world, r
     for url, data in posts:
         status = client.post(url, data=data).status_code
         if role == "admin":
-            continue  # admins administer every centre; checked by test_admin_spans_centres
+            continue  # system admins administer every centre
         expected = 403 if role == "consortium" else 404
         assert status == expected, (url, status)
     if role != "admin":

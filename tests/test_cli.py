@@ -93,7 +93,7 @@ def test_demo_seed_is_idempotent_and_matches_the_report(runner):
         "潍坊市高新区科技局",
     ]
     roles = set(db.session.scalars(select(User.role)))
-    assert roles == {"member", "coordinator", "leader", "admin"}
+    assert roles == {"member", "coordinator", "leader", "sysadmin"}
     q1 = db.session.scalar(select(Visit).where(Visit.status == "done"))
     assert [(m.name, m.organisation_name) for m in q1.team] == [
         ("胡志强", "中国科协智能制造学会联合体"),

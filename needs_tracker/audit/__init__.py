@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
         {
             "endpoint": "audit.search",
             "label": _l("Audit trail"),
-            "visible": lambda u: u.is_authenticated and u.has_role(Role.ADMIN),
+            "visible": lambda u: u.is_authenticated and u.has_role(Role.SYSADMIN),
         }
     )

@@ -29,7 +29,7 @@ from needs_tracker.audit.services import (
 )
 from needs_tracker.common.choices import Role
 from needs_tracker.common.listing import paginate
-from needs_tracker.common.permissions import roles_required, scope_for
+from needs_tracker.common.permissions import can_see_contacts, roles_required, scope_for
 from needs_tracker.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -43,13 +43,23 @@ ACTION_LABELS = {
 }
 
 
+# Experts' contact data: in the trail too, only the roles that contact experts see it.
+CONTACT_COLUMNS = {"experts": frozenset({"phone", "email", "contact_source", "consent_purpose"})}
+
+
+def _visible_value_label(table: str, column: str, value):
+    if column in CONTACT_COLUMNS.get(table, ()) and not can_see_contacts(current_user):
+        return "***"
+    return value_label(table, column, value)
+
+
 def _template_globals() -> dict:
     return {
         "action_labels": ACTION_LABELS,
         "fmt": format_value,
         "table_label": table_label,
         "column_label": column_label,
-        "value_label": value_label,
+        "value_label": _visible_value_label,
         "user_columns": USER_COLUMNS,
     }
 
@@ -59,7 +69,7 @@ def _template_globals() -> dict:
 def history(table: str, record_id: int):
     """Every change of one record (and of its child rows), newest first."""
     scope = scope_for(current_user)
-    if not record_is_visible(table, record_id, scope, current_user.has_role(Role.ADMIN)):
+    if not record_is_visible(table, record_id, scope, current_user.has_role(Role.SYSADMIN)):
         abort(404)
     stmt = visible_to(history_stmt(table, record_id), scope)
     page = paginate(stmt)
@@ -117,7 +127,7 @@ def _parse_filter(errors: list[str]) -> AuditFilter:
 
 @bp.route("/")
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def search():
     """Admins search the whole trail by user, table, action, dates and text."""
     errors: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -32,6 +32,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped on logout, password change and disabling: invalidates every session cookie.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed logins from every address in the current window, and the account-wide lock
+    # they set when they pass the global ceiling (per-address locks: LoginFailure).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -69,3 +71,25 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_role(self, *roles: Role) -> bool:
         """True when the user has one of roles."""
         return self.role in {r.value for r in roles}
+
+
+class LoginFailure(db.Model):
+    """Failed logins of one account from one client address, and the lock they set.
+
+    The address "*" holds the account-wide counter (the slower global ceiling), so a stranger
+    who guesses wrong from elsewhere locks only their own address out, not the colleague.
+    """
+
+    __tablename__ = "login_failures"
+    __audit__ = False  # bookkeeping of the login throttle, not a change anyone made
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<LoginFailure user={self.user_id} {self.address} {self.failures}>"

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -25,21 +26,28 @@ from needs_tracker.extensions import db, limiter
 bp = Blueprint("auth", __name__)
 
 
+def _login_failed(_response) -> bool:
+    # Only failed attempts count against the address: an office behind one NAT logs in freely.
+    return bool(g.get("login_failed"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed
+)
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data)
+        result = authenticate(form.username.data, form.password.data, request.remote_addr or "")
         db.session.commit()
         if result.user is None:
-            if result.locked:
-                flash(_("Too many failed attempts. Try again in 15 minutes."), "danger")
-            else:
-                flash(_("Wrong username or password."), "danger")
+            g.login_failed = True
+            # One answer for an unknown name, a wrong password and a locked account: the
+            # page must not reveal which accounts exist (the admin's user page shows locks).
+            flash(_("Wrong username or password."), "danger")
             return render_template("auth/login.html", form=form), 200
         lang = session.get("lang")
         session.clear()  # a fresh session at login: no fixation

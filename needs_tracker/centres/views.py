@@ -21,7 +21,7 @@ bp = Blueprint("centres", __name__, url_prefix="/centres")
 
 @bp.route("/")
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def index():
     """All centres."""
     centres = db.session.scalars(
@@ -32,7 +32,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def create():
     """Create a centre."""
     form = CentreForm()
@@ -52,7 +52,7 @@ def create():
 
 @bp.route("/<int:id>")
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def detail(id: int):
     """A centre and its co-building organisations."""
     centre = get_visible_or_404(Centre, id, selectinload(Centre.partners))
@@ -64,7 +64,7 @@ def detail(id: int):
 
 @bp.route("/<int:id>/edit", methods=["GET", "POST"])
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def edit(id: int):
     """Edit a centre's name, region and co-building organisations."""
     centre = get_visible_or_404(Centre, id, selectinload(Centre.partners))

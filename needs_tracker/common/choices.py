@@ -36,7 +36,9 @@ class Role(LabelledEnum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
     LEADER = "leader"
-    ADMIN = "admin"
+    OBSERVER = "observer"  # reads its centre, writes and exports nothing
+    ADMIN = "admin"  # a centre's administrator: its users, imports, trash
+    SYSADMIN = "sysadmin"  # the deployment's administrator: every centre, centres themselves
 
 
 class OrganisationKind(LabelledEnum):
@@ -100,7 +102,9 @@ _LABELS: dict[str, dict[str, object]] = {
         "member": _l("Service-team member"),
         "coordinator": _l("Coordinator"),
         "leader": _l("Leader"),
-        "admin": _l("Administrator"),
+        "observer": _l("Observer (read-only)"),
+        "admin": _l("Centre administrator"),
+        "sysadmin": _l("System administrator"),
     },
     "OrganisationKind": {
         "company": _l("Company"),

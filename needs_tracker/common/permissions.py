@@ -1,4 +1,8 @@
-"""Who may do what: role rules and the per-user data scope."""
+"""Who may do what: role rules and the per-user data scope.
+
+Deny by default: a role gets exactly the scope and the rights named here; a role this module
+does not know (a typo in the database, a role added without a rule) reads and writes nothing.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +19,41 @@ from needs_tracker.common.scoping import Scope
 if TYPE_CHECKING:
     from needs_tracker.auth.models import User
 
-EDITOR_ROLES = (Role.MEMBER, Role.COORDINATOR, Role.ADMIN)
-COORDINATOR_ROLES = (Role.COORDINATOR, Role.ADMIN)
+EDITOR_ROLES = (Role.MEMBER, Role.COORDINATOR, Role.ADMIN, Role.SYSADMIN)
+COORDINATOR_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SYSADMIN)
+ADMIN_ROLES = (Role.ADMIN, Role.SYSADMIN)
+# Roles whose own centre's data they read and write.
+_CENTRE_WRITERS = frozenset({Role.MEMBER.value, Role.COORDINATOR.value, Role.ADMIN.value})
+# Roles that arrange meetings with experts and so see their phone and e-mail.
+CONTACT_ROLES = (Role.COORDINATOR, Role.ADMIN, Role.SYSADMIN)
 
 
 def scope_for(user: User | None) -> Scope:
-    """The data scope of user: which centres it reads and writes."""
+    """The data scope of user: which centres it reads and writes (nothing unless named)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope.nobody()
     own = frozenset({user.centre_id}) if user.centre_id is not None else frozenset()
-    if user.role == Role.ADMIN.value:
+    nothing = frozenset[int]()
+    if user.role == Role.SYSADMIN.value:
         return Scope(read_centres=None, write_centres=None, user_id=user.id)
+    if user.role in _CENTRE_WRITERS:
+        return Scope(read_centres=own, write_centres=own, user_id=user.id)
     if user.role == Role.LEADER.value:
         reads = None if user.is_consortium else own
-        return Scope(read_centres=reads, write_centres=frozenset(), user_id=user.id)
-    return Scope(read_centres=own, write_centres=own, user_id=user.id)
+        return Scope(read_centres=reads, write_centres=nothing, user_id=user.id)
+    if user.role == Role.OBSERVER.value:
+        return Scope(read_centres=own, write_centres=nothing, user_id=user.id)
+    return Scope(read_centres=nothing, write_centres=nothing, user_id=user.id)
+
+
+def is_sysadmin(user: User) -> bool:
+    """System administrators manage every centre and the centres themselves."""
+    return user.has_role(Role.SYSADMIN)
+
+
+def can_admin_users(user: User) -> bool:
+    """Centre admins manage their centre's users; system admins everyone's."""
+    return user.has_role(*ADMIN_ROLES)
 
 
 def can_create_centre_data(user: User) -> bool:
@@ -52,6 +76,16 @@ def can_edit_organisation(user: User) -> bool:
 def can_manage_pool(user: User) -> bool:
     """Coordinators and admins manage the shared expert and resource pool."""
     return user.has_role(*COORDINATOR_ROLES)
+
+
+def can_see_contacts(user: User) -> bool:
+    """Expert phone numbers and e-mail addresses: only for the roles that contact experts."""
+    return user.has_role(*CONTACT_ROLES)
+
+
+def can_export(user: User) -> bool:
+    """List exports carry contact details: every role but the read-only observer."""
+    return user.has_role(*EDITOR_ROLES, Role.LEADER)
 
 
 def require(condition: bool) -> None:

@@ -27,7 +27,7 @@ DEMO_USERS = [
     ("demo_member", "王晓明", Role.MEMBER, False),
     ("demo_coordinator", "李娜", Role.COORDINATOR, False),
     ("demo_leader", "张伟", Role.LEADER, False),
-    ("demo_admin", "系统管理员", Role.ADMIN, False),
+    ("demo_admin", "系统管理员", Role.SYSADMIN, False),
     ("demo_consortium", "联合体领导", Role.LEADER, True),
 ]
 

@@ -2,6 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
+    DateField,
     EmailField,
     SelectField,
     SelectMultipleField,
@@ -44,6 +46,20 @@ class ExpertForm(VersionedForm):
     )
     region = StringField(
         _l("Region"), validators=[Optional(), Length(max=60)], filters=[strip_filter]
+    )
+    contact_source = StringField(
+        _l("Source of the contact data"),
+        validators=[Optional(), Length(max=200)],
+        filters=[strip_filter],
+        description=_l("Where the phone and e-mail came from, e.g. the expert's own card."),
+    )
+    contact_consent = BooleanField(_l("Agreed to be contacted"))
+    consent_on = DateField(_l("Agreed on"), validators=[Optional()])
+    consent_purpose = StringField(
+        _l("Purpose agreed to"),
+        validators=[Optional(), Length(max=200)],
+        filters=[strip_filter],
+        description=_l("e.g. docking meetings with companies of the centre's region"),
     )
     submit = SubmitField(_l("Save"))
 

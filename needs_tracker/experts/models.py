@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from datetime import date
+
+from sqlalchemy import Boolean, Column, Date, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.choices import ResourceKind
@@ -39,6 +41,12 @@ class Expert(SoftDeleteMixin, VersionedMixin, TimestampMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(120), default="")
     region: Mapped[str] = mapped_column(String(60), default="")
+    # 个人信息保护法: where the contact data came from, and whether (when, for what purpose)
+    # the expert agreed to be contacted. Only the roles that contact experts see any of it.
+    contact_source: Mapped[str] = mapped_column(String(200), default="")
+    contact_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_purpose: Mapped[str] = mapped_column(String(200), default="")
     fields: Mapped[list[TechField]] = relationship(
         secondary=expert_fields, order_by=TechField.position
     )

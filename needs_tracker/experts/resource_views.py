@@ -12,7 +12,6 @@ from needs_tracker.common.choices_db import field_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import ListSpec, apply_list, paginate
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ResourceForm
@@ -20,6 +19,8 @@ from needs_tracker.experts.models import Resource
 from needs_tracker.experts.services import (
     RESOURCE_FIELDS,
     RESOURCE_SEARCH_COLUMNS,
+    PoolRecordInUse,
+    delete_pool_record,
     filter_resources,
     save_resource,
 )
@@ -97,12 +98,17 @@ def edit(id: int):
 @resources_bp.route("/<int:id>/delete", methods=["POST"])
 @login_required
 def delete(id: int):
-    """Soft-delete a resource."""
+    """Soft-delete a resource, unless other centres' matches use it (system admins may)."""
     resource = get_visible_or_404(Resource, id)
     require(can_manage_pool(current_user))
     if resource.deleted_at is not None:
         abort(404)
-    resource.deleted_at = utcnow()
+    try:
+        delete_pool_record(resource, current_user)
+    except PoolRecordInUse as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".detail", id=id))
     db.session.commit()
     flash(_("Deleted %(name)s.", name=resource.name), "success")
     return redirect(url_for(".index"))

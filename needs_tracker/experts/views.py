@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import json
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,15 +24,18 @@ from needs_tracker.common.choices_db import field_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import ListSpec, apply_list, paginate
-from needs_tracker.common.models import utcnow
-from needs_tracker.common.permissions import can_manage_pool, require
+from needs_tracker.common.permissions import ADMIN_ROLES, can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ExpertForm
 from needs_tracker.experts.models import Expert
 from needs_tracker.experts.services import (
     EXPERT_FIELDS,
     EXPERT_SEARCH_COLUMNS,
+    PoolRecordInUse,
+    delete_pool_record,
+    erase_personal_data,
     filter_experts,
+    personal_data,
     save_expert,
 )
 from needs_tracker.extensions import db
@@ -99,12 +114,42 @@ def edit(id: int):
 @experts_bp.route("/<int:id>/delete", methods=["POST"])
 @login_required
 def delete(id: int):
-    """Soft-delete an expert."""
+    """Soft-delete an expert, unless other centres' matches use them (system admins may)."""
     expert = get_visible_or_404(Expert, id)
     require(can_manage_pool(current_user))
     if expert.deleted_at is not None:
         abort(404)
-    expert.deleted_at = utcnow()
+    try:
+        delete_pool_record(expert, current_user)
+    except PoolRecordInUse as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return redirect(url_for(".detail", id=id))
     db.session.commit()
     flash(_("Deleted %(name)s.", name=expert.name), "success")
+    return redirect(url_for(".index"))
+
+
+@experts_bp.route("/<int:id>/personal-data")
+@login_required
+def personal_data_export(id: int):
+    """Admins: everything held about the person, as JSON (a request under 个人信息保护法)."""
+    require(current_user.has_role(*ADMIN_ROLES))
+    expert = get_visible_or_404(Expert, id, selectinload(Expert.fields))
+    body = json.dumps(personal_data(expert), ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="expert-{expert.id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@experts_bp.route("/<int:id>/erase", methods=["POST"])
+@login_required
+def erase(id: int):
+    """Admins: erase the person's data on request; matches keep their history."""
+    require(current_user.has_role(*ADMIN_ROLES))
+    expert = get_visible_or_404(Expert, id)
+    erase_personal_data(expert)
+    db.session.commit()
+    flash(_("The personal data of expert #%(id)d has been erased.", id=expert.id), "success")
     return redirect(url_for(".index"))

@@ -22,7 +22,12 @@ from sqlalchemy import delete, select
 
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.models import utcnow
-from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.common.permissions import (
+    COORDINATOR_ROLES,
+    can_export,
+    can_see_contacts,
+    require,
+)
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.common.scoping import get_scope
 from needs_tracker.extensions import db
@@ -47,6 +52,7 @@ from needs_tracker.imports.forms import (
 )
 from needs_tracker.imports.models import ImportBatch, ImportUpload, OrganisationMerge
 from needs_tracker.imports.parsing import (
+    KINDS,
     FileError,
     ParsedFile,
     ParsedRow,
@@ -379,7 +385,12 @@ def export(what: str, fmt: str):
     kind = what
     if kind not in EXPORT_KINDS or fmt not in MIMETYPES:
         abort(404)
+    require(can_export(current_user))
     rows = export_rows(kind, request.args)
+    if kind == "experts" and not can_see_contacts(current_user):
+        # Experts' phone and e-mail go only to the roles that contact them.
+        hidden = {i for i, spec in enumerate(KINDS[kind]) if spec.name in {"phone", "email"}}
+        rows = [["" if i in hidden else v for i, v in enumerate(row)] for row in rows]
     headers = headers_of(kind)
     data = to_xlsx(headers, rows, kind) if fmt == "xlsx" else to_csv(headers, rows)
     stamp = utcnow().strftime("%Y%m%d")

@@ -17,8 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select
 
-from needs_tracker.common.choices import Role
-from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.common.permissions import ADMIN_ROLES, COORDINATOR_ROLES, require
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
@@ -158,7 +157,7 @@ def purge_view(kind: str, record_id: int):
     """Delete a record in the trash for good (admins), unless other records depend on it."""
     require(current_user.has_role(*COORDINATOR_ROLES))
     obj = get_deleted_or_404(kind, record_id)
-    require(current_user.has_role(Role.ADMIN))
+    require(current_user.has_role(*ADMIN_ROLES))
     blocking = dependents(obj)
     name = describe(obj)
     if blocking:

@@ -31,5 +31,5 @@ def can_see_reports(user) -> bool:
     """Everyone attached to a centre, consortium leaders and admins."""
     return bool(
         user.is_authenticated
-        and (user.centre_id is not None or user.is_consortium or user.role == "admin")
+        and (user.centre_id is not None or user.is_consortium or user.role == "sysadmin")
     )

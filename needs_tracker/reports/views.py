@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.permissions import COORDINATOR_ROLES, require
+from needs_tracker.common.permissions import COORDINATOR_ROLES, can_export, require
 from needs_tracker.extensions import db
 from needs_tracker.reports.access import pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
@@ -177,6 +177,7 @@ def download(fmt: str):
     """The report as a file; the latest revision's text, or ?revision=N."""
     if fmt not in FORMATS:
         abort(404)
+    require(can_export(current_user))  # it names the visit team: nothing personal to observers
     centre_id, period, start, end = _period_args(request.args)
     if period is None:
         abort(400)

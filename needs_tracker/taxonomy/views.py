@@ -34,7 +34,7 @@ def _name_taken(name: str, exclude_id: int | None = None) -> bool:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def create():
     """Add a technical field."""
     form = TechFieldForm()
@@ -57,7 +57,7 @@ def create():
 
 @bp.route("/<int:id>/edit", methods=["GET", "POST"])
 @login_required
-@roles_required(Role.ADMIN)
+@roles_required(Role.SYSADMIN)
 def edit(id: int):
     """Rename, reorder or retire a technical field."""
     field = get_visible_or_404(TechField, id)

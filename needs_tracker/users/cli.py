@@ -17,7 +17,12 @@ user_cli = AppGroup("user", help="Manage users.")
 @user_cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--centre", "centre_name", help="Centre name (not needed for admins).")
+@click.option(
+    "--centre",
+    "centre_name",
+    help="Centre name: required for members, coordinators, observers and centre admins "
+    "(admin); a sysadmin administers every centre and needs none.",
+)
 @click.option("--display-name", default="", help="Name shown in the app.")
 @click.option("--consortium", is_flag=True, help="Consortium-level leader: reads every centre.")
 @click.option("--password", default=None, help="Password (prompted when not given).")
@@ -45,4 +50,25 @@ def create_command(
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Created user {user.username} ({user.role}).")
+    scope = "every centre" if user.role == Role.SYSADMIN else (centre_name or "every centre")
+    click.echo(f"Created user {user.username} ({user.role}, {scope}).")
+
+
+@user_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", default=None, help="New password (prompted when not given).")
+def set_password_command(username: str, password: str | None) -> None:
+    """Set a user's password (e.g. after restoring a backup made without credentials)."""
+    from needs_tracker.auth.models import User
+    from needs_tracker.auth.services import change_password
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("A password needs at least 8 characters.")
+    change_password(user, password)
+    db.session.commit()
+    click.echo(f"Password of {username} set; their other sessions have ended.")

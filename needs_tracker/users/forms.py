@@ -30,7 +30,15 @@ class UserForm(FlaskForm):
     display_name = StringField(
         _l("Display name"), validators=[DataRequired(), Length(max=100)], filters=[strip_filter]
     )
-    role = SelectField(_l("Role"), choices=Role.choices())
+    role = SelectField(
+        _l("Role"),
+        choices=Role.choices(),
+        description=_l(
+            "A centre administrator manages the users, imports and trash of their own centre; "
+            "a system administrator manages every centre and the centres themselves. "
+            "An observer reads their centre and changes nothing."
+        ),
+    )
     centre_id = SelectField(_l("Centre"), coerce=_int_or_none, validators=[Optional()])
     is_consortium = BooleanField(_l("Consortium-level (reads every centre; leaders only)"))
     active = BooleanField(_l("Active"), default=True)

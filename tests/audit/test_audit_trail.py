@@ -168,7 +168,9 @@ HISTORY_EXPECTED = {
     "member2": 200,
     "coordinator": 200,
     "leader": 200,
-    "admin": 200,
+    "admin": 200,  # a system admin
+    "centre_admin": 200,
+    "observer": 200,
     "consortium": 200,
     "other": 404,
     "other_coordinator": 404,
@@ -196,6 +198,7 @@ def test_shared_pool_history_is_visible_to_everyone(client, auth, world, role):
 
 @pytest.mark.parametrize("role", sorted(HISTORY_EXPECTED))
 def test_user_history_is_for_admins_only(client, auth, world, role):
+    """Users' and the whole trail's history: system admins only (they span centres)."""
     auth.login(role)
     resp = client.get(f"/audit/users/{world['users']['member'].id}")
     assert resp.status_code == (200 if role == "admin" else 404)

@@ -139,9 +139,28 @@ def test_attach_to_a_need(client, auth, world):
     assert "评估.pdf" in page
 
 
-ROLES = ["member", "member2", "coordinator", "leader", "admin", "consortium", "other"]
-READERS = {"member", "member2", "coordinator", "leader", "admin", "consortium"}
-UPLOADERS = {"member", "member2", "coordinator", "admin"}
+ROLES = [
+    "member",
+    "member2",
+    "coordinator",
+    "leader",
+    "admin",
+    "centre_admin",
+    "observer",
+    "consortium",
+    "other",
+]
+READERS = {
+    "member",
+    "member2",
+    "coordinator",
+    "leader",
+    "admin",
+    "centre_admin",
+    "observer",
+    "consortium",
+}
+UPLOADERS = {"member", "member2", "coordinator", "admin", "centre_admin"}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -161,7 +180,12 @@ def test_routes_by_role_and_centre(client, auth, world, role, make_user):
     resp = client.post(f"/attachments/{att.id}/delete")
     if role == "other":
         assert resp.status_code == 404
-    elif role in {"member", "coordinator", "admin"}:  # uploader, coordinators, admins
+    elif role in {
+        "member",
+        "coordinator",
+        "admin",
+        "centre_admin",
+    }:  # uploader, coordinators, admins
         assert resp.status_code == 302
     else:
         assert resp.status_code == 403

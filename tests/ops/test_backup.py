@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from needs_tracker import create_app
+from needs_tracker.auth.models import User
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
 from needs_tracker.ops.backup import BackupError, backup_kind, create_backup, restore_backup
@@ -149,16 +150,135 @@ def test_restore_refuses_a_file_that_is_not_a_backup(live, tmp_path):
     assert run(_dump) == snapshot
 
 
+def _container(path: Path, kind: str, payload: bytes, **header) -> Path:
+    import hashlib
+    import json
+
+    from needs_tracker.ops.backup import CONTAINER_MAGIC
+
+    values = {
+        "format": 1,
+        "kind": kind,
+        "size": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "created_at": "2026-12-02T00:00:00+00:00",
+        "credentials": True,
+        **header,
+    }
+    path.write_bytes(CONTAINER_MAGIC + json.dumps(values).encode() + b"\n" + payload)
+    return path
+
+
 def test_restore_refuses_a_backup_of_the_other_kind(tmp_path):
-    sqlite_backup = tmp_path / "a.backup"
-    sqlite_backup.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    sqlite_backup = _container(tmp_path / "a.backup", "sqlite", b"SQLite format 3\x00" + b"\0" * 99)
     assert backup_kind(sqlite_backup) == "sqlite"
     with pytest.raises(BackupError, match="sqlite backup but the configured database"):
         restore_backup("postgresql+psycopg://nobody@127.0.0.1/none", sqlite_backup)
-    pg_backup = tmp_path / "b.backup"
-    pg_backup.write_bytes(b"PGDMP" + b"\x00" * 100)
+    pg_backup = _container(tmp_path / "b.backup", "postgresql", b"PGDMP" + b"\0" * 100)
     with pytest.raises(BackupError, match="postgresql backup"):
         restore_backup(f"sqlite:///{tmp_path / 'x.db'}", pg_backup)
+
+
+def test_backup_file_is_private_and_says_so(live, tmp_path):
+    live_app, _ = live
+    backup = tmp_path / "private.backup"
+    old = os.umask(0o022)
+    try:
+        result = _run_cli(live_app, "backup", "create", "-o", str(backup))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert backup.stat().st_mode & 0o777 == 0o600
+    assert "0600" in result.output
+    assert "password hashes" in result.output
+    # The default location, too.
+    result = _run_cli(live_app, "backup", "create")
+    path = Path(result.output.split("Backup written to ")[1].split(" (")[0])
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.unlink()
+
+
+def test_backup_without_credentials_holds_no_password_hash(live, tmp_path):
+    live_app, run = live
+    backup = tmp_path / "nocreds.backup"
+    result = _run_cli(live_app, "backup", "create", "--without-credentials", "-o", str(backup))
+    assert result.exit_code == 0, result.output
+    assert "no password hashes" in result.output
+    hashes = run(lambda: list(db.session.scalars(select(User.password_hash))))
+    data = backup.read_bytes()
+    assert hashes
+    for h in hashes:
+        assert h.encode() not in data
+        assert h.split("$")[-1].encode() not in data
+    assert b"scrypt:" not in data
+    assert "without password hashes" in _run_cli(live_app, "backup", "verify", str(backup)).output
+
+    result = _run_cli(live_app, "backup", "restore", "--yes", str(backup))
+    assert result.exit_code == 0, result.output
+    assert "set-password" in result.output
+    client = live_app.test_client()
+
+    def login():
+        return (
+            contextvars.Context()
+            .run(
+                client.post,
+                "/login",
+                data={"username": "member", "password": "correct horse battery"},
+            )
+            .status_code
+        )
+
+    assert login() == 200  # the records are back, the old password is not
+    result = _run_cli(live_app, "user", "set-password", "member", "--password", "a new passphrase")
+    assert result.exit_code == 0, result.output
+    status = (
+        contextvars.Context()
+        .run(client.post, "/login", data={"username": "member", "password": "a new passphrase"})
+        .status_code
+    )
+    assert status == 302
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("not_a_backup", "is not a backup made by"),
+        ("bare_database", "is a bare database file"),
+        ("truncated", "is truncated"),
+        ("truncated_header", "is truncated: its header is incomplete"),
+        ("wrong_version", "format version 99"),
+        ("checksum", "fails its checksum"),
+    ],
+)
+def test_damaged_backup_is_refused_saying_what_is_wrong(live, tmp_path, damage, message):
+    live_app, run = live
+    backup = tmp_path / "good.backup"
+    assert _run_cli(live_app, "backup", "create", "-o", str(backup)).exit_code == 0
+    data = backup.read_bytes()
+    header_end = data.index(b"\n", data.index(b"\n") + 1) + 1
+    if damage == "not_a_backup":
+        data = b"PK\x03\x04 a zip file"
+    elif damage == "bare_database":
+        data = b"SQLite format 3\x00" + b"\0" * 200
+    elif damage == "truncated":
+        data = data[: header_end + (len(data) - header_end) // 2]
+    elif damage == "truncated_header":
+        data = data[: header_end - 10]
+    elif damage == "wrong_version":
+        data = data.replace(b'"format": 1', b'"format": 99', 1)
+    elif damage == "checksum":
+        middle = header_end + (len(data) - header_end) // 2
+        data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    backup.write_bytes(data)
+    snapshot = run(_dump)
+    result = _run_cli(live_app, "backup", "restore", "--yes", str(backup))
+    assert result.exit_code != 0
+    assert message in result.output
+    assert run(_dump) == snapshot  # nothing was touched
+    verify = _run_cli(live_app, "backup", "verify", str(backup))
+    assert verify.exit_code != 0
+    assert message in verify.output
 
 
 def test_in_memory_database_cannot_be_backed_up(tmp_path):

@@ -10,7 +10,18 @@ from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need, NeedStatusChange
 from needs_tracker.organisations.models import Organisation
 
-ROLES = ["member", "coordinator", "leader", "admin", "consortium", "other", "other_coordinator"]
+# "admin" is a system admin (every centre); "centre_admin" administers centre A only.
+ROLES = [
+    "member",
+    "coordinator",
+    "leader",
+    "admin",
+    "centre_admin",
+    "observer",
+    "consortium",
+    "other",
+    "other_coordinator",
+]
 
 
 def _trash(obj):
@@ -30,12 +41,12 @@ def test_trash_page_by_role_and_centre(client, auth, world, role):
     _trash(world["expert"])
     auth.login(role)
     resp = client.get("/trash/")
-    expected = 200 if role in {"coordinator", "admin", "other_coordinator"} else 403
+    expected = 200 if role in {"coordinator", "admin", "centre_admin", "other_coordinator"} else 403
     assert resp.status_code == expected
     if expected == 200:
         page = resp.get_data(as_text=True)
         assert "邢卫东" in page  # the shared pool is every coordinator's
-        assert ("焊缝缺陷自动检测" in page) == (role in {"coordinator", "admin"})
+        assert ("焊缝缺陷自动检测" in page) == (role in {"coordinator", "admin", "centre_admin"})
         assert ("青岛的保密需求" in page) == (role in {"admin", "other_coordinator"})
 
 
@@ -45,7 +56,7 @@ def test_restore_by_role_and_centre(client, auth, world, role):
     _trash(need)
     auth.login(role)
     resp = client.post(f"/trash/needs/{need.id}/restore")
-    if role in {"coordinator", "admin"}:
+    if role in {"coordinator", "admin", "centre_admin"}:
         assert resp.status_code == 302
         db.session.expire_all()
         assert db.session.get(Need, need.id).deleted_at is None
@@ -86,12 +97,21 @@ def test_hard_delete_is_for_admins_only(client, auth, world, make_need, role):
     _trash(need)
     auth.login(role)
     resp = client.post(f"/trash/needs/{need.id}/purge")
-    if role == "admin":
+    if role in {"admin", "centre_admin"}:
         assert resp.status_code == 302
         assert not _exists(Need, need.id)
     else:
         assert resp.status_code == (404 if role == "other_coordinator" else 403)
         assert _exists(Need, need.id)
+
+
+def test_centre_admin_cannot_purge_another_centres_record(client, auth, world, make_need):
+    need = make_need(world["org_b"], "青岛回收站里的需求")
+    _trash(need)
+    auth.login("centre_admin")
+    assert client.post(f"/trash/needs/{need.id}/purge").status_code == 404
+    assert client.post(f"/trash/needs/{need.id}/restore").status_code == 404
+    assert _exists(Need, need.id)
 
 
 def test_hard_delete_takes_the_status_history_along(client, auth, world, make_need):
