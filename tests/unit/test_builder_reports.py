@@ -168,18 +168,12 @@ def make_input(period: Period, open_needs: int = 2) -> ReportInput:
             ]
         ),
         "events": pd.DataFrame(
-            [(1, "对接会", date(2021, 3, 15))], columns=["id", "title", "held_on"]
+            [(1, "对接会", date(2021, 3, 15), True)],
+            columns=["id", "title", "held_on", "recorded_held"],
         ),
         "stale": pd.DataFrame(
-            [(102, "人才培训", 2, "collected", _ts(2021, 2, 1), date(2021, 3, 5))],
-            columns=[
-                "id",
-                "title",
-                "organisation_id",
-                "status",
-                "status_changed_at",
-                "collected_on",
-            ],
+            [(102, "人才培训", "乙公司", "collected", _ts(2021, 2, 1), 58)],
+            columns=["id", "title", "company", "status", "moved_at", "days"],
         ),
     }
     return ReportInput(
@@ -260,12 +254,13 @@ def test_previous_period_and_change(march):
 def test_narrative_team_companies_by_district_and_projects(march):
     text = march.narrative
     assert (
-        "联合体-测试服务中心两家共建单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
+        # three organisations sent people, one of them not a partner
+        "联合体-测试服务中心三家单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
         "潍坊市科协主席孙甲，潍坊学院教授陈丙，联合组成服务团走访了"
         "高新区甲公司、丙公司，奎文区乙公司等部分企业和潍坊学院。"
     ) in text
     assert "共征集企业技术需求3项，涉及智能检测（2项）、工业软件（1项）领域。" in text
-    assert "为1项需求推荐专家和资源2次" in text
+    assert "推荐专家和资源2次，涉及企业需求1项（均为本期征集）" in text
     assert "达成合作协议1项，合同金额30万元" in text
     assert "山东大学邢卫东教授团队与甲公司的技术对接" in text
     assert "同济大学学习工厂项目与甲公司的交流合作" in text
@@ -287,6 +282,7 @@ def test_tables(march):
     assert [m["name"] for m in march.team] == ["胡乙", "孙甲", "陈丙"]
     assert march.stale[0]["id"] == 102
     assert march.stale[0]["days"] == 58
+    assert march.stale[0]["moved_on"] == "2021-02-01"
 
 
 def test_empty_month():
