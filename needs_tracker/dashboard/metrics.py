@@ -151,7 +151,7 @@ class Dashboard:
     stale: list[dict[str, Any]]
     centres: list[dict[str, Any]] = field(default_factory=list)
     stale_total: int = 0
-    stale_days: int = K.STALE_DAYS_DEFAULT
+    stale_days: int = 0
 
     def payload(self) -> dict[str, Any]:
         """JSON for the charts."""
@@ -251,7 +251,7 @@ def build_dashboard(
     centre_ids: list[int],
     period: Period,
     compare: list[Centre],
-    stale_after: int = K.STALE_DAYS_DEFAULT,
+    stale_after: int,
     now: datetime | None = None,
 ) -> Dashboard:
     """The dashboard of centre_ids (several for consortium leaders) for period.

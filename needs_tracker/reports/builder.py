@@ -592,7 +592,7 @@ def _team_orgs(team: list[dict[str, str]]) -> list[str]:
 
 
 def _who_sent(orgs: list[str], partners: list[str]) -> str:
-    """"三家共建单位分别派出" and its forms for one, two, or partners mixed with others."""
+    """The subject of the team sentence: "三家共建单位分别派出", "两家单位分别派出", "派出"."""
     if len(orgs) <= 1:
         return "派出"
     kind = "共建单位" if all(o in partners for o in orgs) else "单位"

@@ -30,8 +30,8 @@ MEETING_HELD = "meeting_held"
 AGREEMENT = "agreement"
 RESOLVED = "resolved"
 
+# the config key (default in config.py) of the one staleness rule
 STALE_DAYS_KEY = "STALE_DAYS"
-STALE_DAYS_DEFAULT = 30
 
 
 @dataclass(frozen=True)
@@ -149,9 +149,11 @@ STALE_DEFINITION = _l(
 
 
 def stale_days(config: Mapping[str, Any]) -> int:
-    """The staleness threshold in days (config key STALE_DAYS, default 30), at least 1."""
-    value = config.get(STALE_DAYS_KEY) or STALE_DAYS_DEFAULT
-    return max(1, int(value))
+    """The staleness threshold in days (config key STALE_DAYS, default in config.py)."""
+    value = int(config[STALE_DAYS_KEY])
+    if value < 1:
+        raise ValueError(f"{STALE_DAYS_KEY} must be a whole number of days, at least 1")
+    return value
 
 
 def stale_before(now: datetime, days: int) -> datetime:

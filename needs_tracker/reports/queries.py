@@ -126,8 +126,13 @@ def _with_first_match(transitions: pd.DataFrame, cid: int) -> pd.DataFrame:
     return transitions[COLUMNS["transitions"]]
 
 
-def load_input(centre: Centre, period: Period) -> ReportInput:
-    """Everything the builder needs for period and the previous period, for one centre."""
+def load_input(centre: Centre, period: Period, as_of: date | None = None) -> ReportInput:
+    """Everything the builder needs for period and the previous period, for one centre.
+
+    as_of (default today) is the day the figures are true on (a meeting dated later is
+    planned, not held).
+    """
+    as_of = as_of or date.today()
     prev = period.previous()
     start, end = prev.start, period.end
     horizon = period.following_month().end
@@ -252,11 +257,10 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         ),
         "events",
     )
-    as_of = min(date.today(), end)
-    # staleness as of the period's last day (today for a period not over yet)
+    # staleness as of the period's last day (as_of for a period not over yet)
     stale_count, stale_rows = stale_needs(
         [cid],
-        _at(as_of + timedelta(days=1)),
+        _at(min(as_of, end) + timedelta(days=1)),
         K.stale_days(current_app.config),
     )
     frames["stale"] = pd.DataFrame(stale_rows, columns=COLUMNS["stale"])
@@ -298,6 +302,6 @@ def load_input(centre: Centre, period: Period) -> ReportInput:
         frames=frames,
         visited_before=visited_before,
         open_needs=int(open_needs or 0),
-        as_of=date.today(),
+        as_of=as_of,
         stale_total=stale_count,
     )
