@@ -38,19 +38,24 @@ class _Source:
     key: Any
     centre: Any
     is_datetime: bool = False
+    # False when each row is one event (a primary key): a plain count, cheaper than DISTINCT
+    distinct: bool = True
+
+    def count(self, when: Any = None) -> Any:
+        """The count of this KPI's events, or of those matching when."""
+        key = self.key if when is None else case((when, self.key))
+        return func.count(distinct(key)) if self.distinct else func.count(key)
 
 
 def _held(as_of: date) -> ColumnElement[bool]:
+    # An uncorrelated IN (the events some match recorded held, computed once): as a correlated
+    # EXISTS, SQLite re-ran the join for every event and took ~1 s on 2,000 events.
     recorded = (
-        select(MatchTransition.id)
-        .join(Match, Match.id == MatchTransition.match_id)
-        .where(
-            Match.docking_event_id == DockingEvent.id,
-            MatchTransition.to_status == K.MEETING_HELD,
-        )
-        .exists()
+        select(Match.docking_event_id)
+        .join(MatchTransition, MatchTransition.match_id == Match.id)
+        .where(Match.docking_event_id.is_not(None), MatchTransition.to_status == K.MEETING_HELD)
     )
-    return (DockingEvent.held_on <= as_of) & recorded
+    return (DockingEvent.held_on <= as_of) & DockingEvent.id.in_(recorded)
 
 
 def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
@@ -75,13 +80,16 @@ def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
             .exists(),
         )
     )
+    # A deleted need's steps count nowhere. The deleted needs are listed through the table
+    # (the ORM filter would hide them): a NOT IN of that short list took 55 ms where joining
+    # needs took 105 ms on 20,000 matches.
+    needs = Need.__table__
+    deleted_needs = select(needs.c.id).where(needs.c.deleted_at.is_not(None))
     step = (
         select()
         .select_from(MatchTransition)
         .join(Match, Match.id == MatchTransition.match_id)
-        # joining the need applies the soft-delete filter: a deleted need's steps count nowhere
-        .join(Need, Need.id == Match.need_id)
-        .where(Match.centre_id.in_(centre_ids))
+        .where(Match.centre_id.in_(centre_ids), Match.need_id.not_in(deleted_needs))
     )
     events = select().select_from(DockingEvent).where(DockingEvent.centre_id.in_(centre_ids))
     return {
@@ -92,6 +100,7 @@ def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
             Visit.visit_date,
             Visit.id,
             Visit.centre_id,
+            distinct=False,
         ),
         "companies": _Source(companies, Visit.visit_date, org, Visit.centre_id),
         "needs": _Source(
@@ -99,25 +108,31 @@ def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
             Need.collected_on,
             Need.id,
             Need.centre_id,
+            distinct=False,
         ),
         "matches": _Source(
+            # a match is proposed once (the workflow never returns to "proposed"), so one
+            # proposed step is one recommendation
             step.where(MatchTransition.to_status == K.PROPOSED),
             MatchTransition.at,
-            MatchTransition.match_id,
+            MatchTransition.id,
             Match.centre_id,
             True,
+            distinct=False,
         ),
         "meetings": _Source(
             events.where(_held(as_of)),
             DockingEvent.held_on,
             DockingEvent.id,
             DockingEvent.centre_id,
+            distinct=False,
         ),
         "meetings_planned": _Source(
             events.where(~_held(as_of)),
             DockingEvent.held_on,
             DockingEvent.id,
             DockingEvent.centre_id,
+            distinct=False,
         ),
         "resolved": _Source(
             select()
@@ -211,8 +226,8 @@ def kpis(
         col = src.column
         out[key] = db.session.execute(
             src.base.add_columns(
-                func.count(distinct(case(((col >= mid) & (col < hi), src.key)))),
-                func.count(distinct(case(((col >= lo) & (col < mid), src.key)))),
+                src.count((col >= mid) & (col < hi)),
+                src.count((col >= lo) & (col < mid)),
             ).where(col >= lo, col < hi)
         ).one()
     result = {}
@@ -237,7 +252,7 @@ def trend(
         year, month = extract("year", col), extract("month", col)
         rows = db.session.execute(
             src.base.add_columns(
-                year.label("y"), month.label("m"), func.count(distinct(src.key)).label("n")
+                year.label("y"), month.label("m"), src.count().label("n")
             )
             .where(col >= _bound(first, src.is_datetime), col < _bound(stop, src.is_datetime))
             .group_by(year, month)
@@ -331,7 +346,7 @@ def compare_centres(
         hi = _bound(period.end + timedelta(days=1), src.is_datetime)
         counts[key] = dict(
             db.session.execute(
-                src.base.add_columns(src.centre, func.count(distinct(src.key)))
+                src.base.add_columns(src.centre, src.count())
                 .where(col >= lo, col < hi)
                 .group_by(src.centre)
             ).all()
