@@ -251,9 +251,7 @@ def trend(
         col = src.column
         year, month = extract("year", col), extract("month", col)
         rows = db.session.execute(
-            src.base.add_columns(
-                year.label("y"), month.label("m"), src.count().label("n")
-            )
+            src.base.add_columns(year.label("y"), month.label("m"), src.count().label("n"))
             .where(col >= _bound(first, src.is_datetime), col < _bound(stop, src.is_datetime))
             .group_by(year, month)
         ).all()

@@ -13,9 +13,6 @@ from typing import Any
 import pandas as pd
 
 from needs_tracker.reports import kpis as K
-from needs_tracker.reports.kpis import OPEN_NEED_STATUSES
-
-__all__ = ["OPEN_NEED_STATUSES", "Period", "ReportInput", "build_report"]
 
 PROGRESS_MATCH_STATUSES = ("contacted", "meeting_held", "agreement", "resolved")
 
