@@ -49,7 +49,9 @@ class Config:
     WTF_I18N_ENABLED = True
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     PER_PAGE = _int("PER_PAGE", 20)
-    STALE_MATCH_DAYS = _int("STALE_MATCH_DAYS", 14)
+    # One staleness rule for needs (dashboard, report) and matches (home page): no movement
+    # for this many days (reports/kpis.py). STALE_MATCH_DAYS is its former, matches-only name.
+    STALE_DAYS = _int("STALE_DAYS", _int("STALE_MATCH_DAYS", 30))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

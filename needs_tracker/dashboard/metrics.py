@@ -1,32 +1,154 @@
 """Dashboard figures, aggregated in SQL (a handful of grouped queries, whatever the data size).
 
-All statements go through db.session with ORM entities, so the acting user's centre scope
-applies on top of the explicit centre filter.
+Each KPI's rule (records, date, statuses) is stated in ``reports/kpis.py``; ``_sources``
+below is its one SQL form, used by the period figures, the monthly trend and the centre
+comparison alike. All statements go through db.session with ORM entities, so the acting
+user's centre scope and the soft-delete filter apply on top of the explicit centre filter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, extract, func, select
+from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, select
 
 from needs_tracker.centres.models import Centre
 from needs_tracker.extensions import db
 from needs_tracker.matching.models import DockingEvent, Match, MatchTransition
-from needs_tracker.needs.models import Need, need_fields
+from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
-from needs_tracker.reports.builder import OPEN_NEED_STATUSES, Period, _add_months
+from needs_tracker.reports import kpis as K
+from needs_tracker.reports.builder import Period, _add_months
+from needs_tracker.reports.queries import stale_needs
 from needs_tracker.taxonomy.models import TechField
 from needs_tracker.visits.models import Visit, visit_organisations
 
-KPIS = ("visits", "companies", "needs", "matches", "meetings", "resolved")
-STALE_DAYS = 30
+KPIS = tuple(K.KPIS)
+SERIES = ("visits", "needs", "matches", "resolved")
 
 
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+@dataclass(frozen=True)
+class _Source:
+    """One KPI in SQL: the rows (a FROM with its WHERE), the date column, what is counted."""
+
+    base: Select
+    column: Any
+    key: Any
+    centre: Any
+    is_datetime: bool = False
+    # False when each row is one event (a primary key): a plain count, cheaper than DISTINCT
+    distinct: bool = True
+
+    def count(self, when: Any = None) -> Any:
+        """The count of this KPI's events, or of those matching when."""
+        key = self.key if when is None else case((when, self.key))
+        return func.count(distinct(key)) if self.distinct else func.count(key)
+
+
+def _held(as_of: date) -> ColumnElement[bool]:
+    # An uncorrelated IN (the events some match recorded held, computed once): as a correlated
+    # EXISTS, SQLite re-ran the join for every event and took ~1 s on 2,000 events.
+    recorded = (
+        select(Match.docking_event_id)
+        .join(MatchTransition, MatchTransition.match_id == Match.id)
+        .where(Match.docking_event_id.is_not(None), MatchTransition.to_status == K.MEETING_HELD)
+    )
+    return (DockingEvent.held_on <= as_of) & DockingEvent.id.in_(recorded)
+
+
+def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
+    """The SQL form of each KPI of reports/kpis.py."""
+    org = visit_organisations.c.organisation_id
+    companies = (
+        select()
+        .select_from(visit_organisations)
+        .join(Visit, Visit.id == visit_organisations.c.visit_id)
+        .where(
+            Visit.centre_id.in_(centre_ids),
+            Visit.status == K.DONE_VISIT,
+            # A correlated EXISTS (a primary-key probe per visited organisation): joining
+            # organisations misleads the PostgreSQL planner into a slow nested loop, and
+            # SQLite ran "IN (SELECT ...)" at 90-200 ms against 3 ms for this form.
+            select(Organisation.id)
+            .where(
+                Organisation.id == org,
+                Organisation.centre_id.in_(centre_ids),
+                Organisation.kind == K.COMPANY,
+            )
+            .exists(),
+        )
+    )
+    # A deleted need's steps count nowhere. The deleted needs are listed through the table
+    # (the ORM filter would hide them): a NOT IN of that short list took 55 ms where joining
+    # needs took 105 ms on 20,000 matches.
+    needs = Need.__table__
+    deleted_needs = select(needs.c.id).where(needs.c.deleted_at.is_not(None))
+    step = (
+        select()
+        .select_from(MatchTransition)
+        .join(Match, Match.id == MatchTransition.match_id)
+        .where(Match.centre_id.in_(centre_ids), Match.need_id.not_in(deleted_needs))
+    )
+    events = select().select_from(DockingEvent).where(DockingEvent.centre_id.in_(centre_ids))
+    return {
+        "visits": _Source(
+            select()
+            .select_from(Visit)
+            .where(Visit.centre_id.in_(centre_ids), Visit.status == K.DONE_VISIT),
+            Visit.visit_date,
+            Visit.id,
+            Visit.centre_id,
+            distinct=False,
+        ),
+        "companies": _Source(companies, Visit.visit_date, org, Visit.centre_id),
+        "needs": _Source(
+            select().select_from(Need).where(Need.centre_id.in_(centre_ids)),
+            Need.collected_on,
+            Need.id,
+            Need.centre_id,
+            distinct=False,
+        ),
+        "matches": _Source(
+            # a match is proposed once (the workflow never returns to "proposed"), so one
+            # proposed step is one recommendation
+            step.where(MatchTransition.to_status == K.PROPOSED),
+            MatchTransition.at,
+            MatchTransition.id,
+            Match.centre_id,
+            True,
+            distinct=False,
+        ),
+        "meetings": _Source(
+            events.where(_held(as_of)),
+            DockingEvent.held_on,
+            DockingEvent.id,
+            DockingEvent.centre_id,
+            distinct=False,
+        ),
+        "meetings_planned": _Source(
+            events.where(~_held(as_of)),
+            DockingEvent.held_on,
+            DockingEvent.id,
+            DockingEvent.centre_id,
+            distinct=False,
+        ),
+        "resolved": _Source(
+            select()
+            .select_from(NeedStatusChange)
+            .join(Need, Need.id == NeedStatusChange.need_id)
+            .where(Need.centre_id.in_(centre_ids), NeedStatusChange.to_status == K.RESOLVED),
+            NeedStatusChange.changed_at,
+            NeedStatusChange.need_id,
+            Need.centre_id,
+            True,
+        ),
+    }
+
+
+def _bound(day: date, is_datetime: bool):
+    return K.day_start(day) if is_datetime else day
 
 
 @dataclass
@@ -43,6 +165,8 @@ class Dashboard:
     by_district: list[tuple[str, int]]
     stale: list[dict[str, Any]]
     centres: list[dict[str, Any]] = field(default_factory=list)
+    stale_total: int = 0
+    stale_days: int = 0
 
     def payload(self) -> dict[str, Any]:
         """JSON for the charts."""
@@ -61,7 +185,7 @@ def latest_month(centre_ids: list[int]) -> str:
     """The month of the latest recorded visit or need (today's month when there is none)."""
     last_visit = db.session.scalar(
         select(func.max(Visit.visit_date)).where(
-            Visit.centre_id.in_(centre_ids), Visit.status == "done"
+            Visit.centre_id.in_(centre_ids), Visit.status == K.DONE_VISIT
         )
     )
     last_need = db.session.scalar(
@@ -72,66 +196,40 @@ def latest_month(centre_ids: list[int]) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _two_periods(column, period: Period, prev: Period, is_datetime: bool = False):
-    lo, mid, hi = prev.start, period.start, period.end + timedelta(days=1)
-    if is_datetime:
-        lo, mid, hi = _at(lo), _at(mid), _at(hi)
-    cur = func.sum(case(((column >= mid) & (column < hi), 1), else_=0))
-    before = func.sum(case(((column >= lo) & (column < mid), 1), else_=0))
-    return cur, before, (column >= lo) & (column < hi)
-
-
 def kpis(
     centre_ids: list[int],
     period: Period,
     months: list[str] | None = None,
     series: dict[str, list[int]] | None = None,
+    as_of: date | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Each KPI for the period and the previous one, with the change.
+    """Each KPI of reports/kpis.py for the period and the previous one, with the change.
 
-    When the monthly trend covers both periods, its counts are reused (no extra queries).
+    For a one-month period the monthly trend's counts are reused (no extra queries); over
+    several months a distinct count is not the sum of the months' counts, so it is queried.
     """
+    as_of = as_of or date.today()
     prev = period.previous()
+    sources = _sources(centre_ids, as_of)
     out: dict[str, tuple[Any, Any]] = {}
     first = f"{prev.start.year:04d}-{prev.start.month:02d}"
-    if months and series and first in months:
-        i, n = months.index(first), period.n_months
-        for key in ("visits", "needs", "matches", "resolved"):
-            values = series[key]
-            out[key] = (sum(values[i + n : i + 2 * n]), sum(values[i : i + n]))
-    else:
-        out.update(_kpi_queries(centre_ids, period, prev))
-    # distinct companies visited in each period
-    window = (Visit.visit_date >= prev.start) & (Visit.visit_date <= period.end)
-    org = visit_organisations.c.organisation_id
-    current = Visit.visit_date >= period.start
-    out["companies"] = db.session.execute(
-        select(
-            func.count(func.distinct(case((current, org)))),
-            func.count(func.distinct(case((~current, org)))),
-        )
-        .select_from(visit_organisations)
-        .join(Visit, Visit.id == visit_organisations.c.visit_id)
-        .where(
-            Visit.centre_id.in_(centre_ids),
-            Visit.status == "done",
-            # A correlated EXISTS (a primary-key probe per visited organisation): joining
-            # organisations misleads the PostgreSQL planner into a slow nested loop, and
-            # SQLite ran "IN (SELECT ...)" at 90-200 ms against 3 ms for this form.
-            select(Organisation.id)
-            .where(
-                Organisation.id == org,
-                Organisation.centre_id.in_(centre_ids),
-                Organisation.kind == "company",
-            )
-            .exists(),
-            window,
-        )
-    ).one()
-    cur, before, window = _two_periods(DockingEvent.held_on, period, prev)
-    out["meetings"] = db.session.execute(
-        select(cur, before).where(DockingEvent.centre_id.in_(centre_ids), window)
-    ).one()
+    reuse = bool(months and series and first in months and period.n_months == 1)
+    for key in KPIS:
+        if reuse and key in SERIES:
+            i = months.index(first)  # type: ignore[union-attr]
+            values = series[key]  # type: ignore[index]
+            out[key] = (values[i + 1], values[i])
+            continue
+        src = sources[key]
+        lo, mid = _bound(prev.start, src.is_datetime), _bound(period.start, src.is_datetime)
+        hi = _bound(period.end + timedelta(days=1), src.is_datetime)
+        col = src.column
+        out[key] = db.session.execute(
+            src.base.add_columns(
+                src.count((col >= mid) & (col < hi)),
+                src.count((col >= lo) & (col < mid)),
+            ).where(col >= lo, col < hi)
+        ).one()
     result = {}
     for key, (now, then) in out.items():
         now, then = int(now or 0), int(then or 0)
@@ -139,101 +237,44 @@ def kpis(
     return result
 
 
-def _monthly(stmt_column, base, months: list[tuple[int, int]]) -> list[int]:
-    year, month = extract("year", stmt_column), extract("month", stmt_column)
-    rows = db.session.execute(
-        base.add_columns(year.label("y"), month.label("m"), func.count().label("n")).group_by(
-            year, month
-        )
-    ).all()
-    counts = {(int(r.y), int(r.m)): int(r.n) for r in rows}
-    return [counts.get(ym, 0) for ym in months]
-
-
-def _kpi_queries(centre_ids: list[int], period: Period, prev: Period) -> dict[str, tuple]:
-    out: dict[str, tuple] = {}
-    cur, before, window = _two_periods(Visit.visit_date, period, prev)
-    out["visits"] = db.session.execute(
-        select(cur, before).where(Visit.centre_id.in_(centre_ids), Visit.status == "done", window)
-    ).one()
-    cur, before, window = _two_periods(Need.collected_on, period, prev)
-    out["needs"] = db.session.execute(
-        select(cur, before).where(Need.centre_id.in_(centre_ids), window)
-    ).one()
-    cur, before, window = _two_periods(MatchTransition.at, period, prev, True)
-    out["matches"] = db.session.execute(
-        select(cur, before)
-        .join(Match, Match.id == MatchTransition.match_id)
-        .where(Match.centre_id.in_(centre_ids), MatchTransition.to_status == "proposed", window)
-    ).one()
-    # resolved is terminal: the need's status_changed_at is its resolution time, and the
-    # status index narrows the scan (the status-change history has no index on the date)
-    cur, before, window = _two_periods(Need.status_changed_at, period, prev, True)
-    out["resolved"] = db.session.execute(
-        select(cur, before).where(Need.centre_id.in_(centre_ids), Need.status == "resolved", window)
-    ).one()
-    return out
-
-
-def trend(centre_ids: list[int], end: date, n: int = 12) -> tuple[list[str], dict[str, list[int]]]:
-    """Monthly counts of visits, needs, matches and resolved needs for the n months to end."""
+def trend(
+    centre_ids: list[int], end: date, n: int = 12, as_of: date | None = None
+) -> tuple[list[str], dict[str, list[int]]]:
+    """Monthly counts of visits, needs, recommendations and resolved needs for n months to end."""
     first = _add_months(end.replace(day=1), -(n - 1))
     months = [(d.year, d.month) for d in (_add_months(first, i) for i in range(n))]
     stop = end + timedelta(days=1)
-    series = {
-        "visits": _monthly(
-            Visit.visit_date,
-            select()
-            .select_from(Visit)
-            .where(
-                Visit.centre_id.in_(centre_ids),
-                Visit.status == "done",
-                Visit.visit_date >= first,
-                Visit.visit_date < stop,
-            ),
-            months,
-        ),
-        "needs": _monthly(
-            Need.collected_on,
-            select()
-            .select_from(Need)
-            .where(
-                Need.centre_id.in_(centre_ids), Need.collected_on >= first, Need.collected_on < stop
-            ),
-            months,
-        ),
-        "matches": _monthly(
-            MatchTransition.at,
-            select()
-            .select_from(MatchTransition)
-            .join(Match, Match.id == MatchTransition.match_id)
-            .where(
-                Match.centre_id.in_(centre_ids),
-                MatchTransition.to_status == "proposed",
-                MatchTransition.at >= _at(first),
-                MatchTransition.at < _at(stop),
-            ),
-            months,
-        ),
-        "resolved": _monthly(
-            Need.status_changed_at,
-            select()
-            .select_from(Need)
-            .where(
-                Need.centre_id.in_(centre_ids),
-                Need.status == "resolved",
-                Need.status_changed_at >= _at(first),
-                Need.status_changed_at < _at(stop),
-            ),
-            months,
-        ),
-    }
+    sources = _sources(centre_ids, as_of or date.today())
+    series = {}
+    for key in SERIES:
+        src = sources[key]
+        col = src.column
+        year, month = extract("year", col), extract("month", col)
+        rows = db.session.execute(
+            src.base.add_columns(year.label("y"), month.label("m"), src.count().label("n"))
+            .where(col >= _bound(first, src.is_datetime), col < _bound(stop, src.is_datetime))
+            .group_by(year, month)
+        ).all()
+        counts = {(int(r.y), int(r.m)): int(r.n) for r in rows}
+        series[key] = [counts.get(ym, 0) for ym in months]
     return [f"{y}-{m:02d}" for y, m in months], series
 
 
-def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]) -> Dashboard:
-    """The dashboard of centre_ids (several for consortium leaders) for period."""
-    months, series = trend(centre_ids, period.end)
+def build_dashboard(
+    centre_ids: list[int],
+    period: Period,
+    compare: list[Centre],
+    stale_after: int,
+    now: datetime | None = None,
+) -> Dashboard:
+    """The dashboard of centre_ids (several for consortium leaders) for period.
+
+    The stale list is now's, like the home page's: it does not depend on the period shown,
+    so needs collected long before the period are not hidden.
+    """
+    now = now or datetime.now(UTC)
+    as_of = now.date()
+    months, series = trend(centre_ids, period.end, as_of=as_of)
     window_start = date.fromisoformat(months[0] + "-01")
     in_window = (
         Need.centre_id.in_(centre_ids),
@@ -272,38 +313,10 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
         .group_by(Organisation.district)
         .order_by(func.count(Need.id).desc(), Organisation.district)
     ).all()
-    stale_rows = db.session.execute(
-        select(Need.id, Need.title, Need.status, Need.status_changed_at, Need.organisation_id)
-        .where(
-            Need.centre_id.in_(centre_ids),
-            Need.status.in_(OPEN_NEED_STATUSES),
-            Need.status_changed_at < _at(period.end - timedelta(days=STALE_DAYS - 1)),
-        )
-        .order_by(Need.status_changed_at, Need.id)
-        .limit(10)
-    ).all()
-    names = {
-        r.id: r.short_name or r.name
-        for r in db.session.execute(
-            select(Organisation.id, Organisation.name, Organisation.short_name).where(
-                Organisation.id.in_({r.organisation_id for r in stale_rows} or {-1})
-            )
-        )
-    }
-    end = period.end + timedelta(days=1)
-    stale = [
-        {
-            "id": r.id,
-            "title": r.title,
-            "status": r.status,
-            "company": names.get(r.organisation_id, ""),
-            "days": (end - r.status_changed_at.date()).days,
-        }
-        for r in stale_rows
-    ]
+    stale_total, stale = stale_needs(centre_ids, now, stale_after)
     return Dashboard(
         period=period,
-        kpis=kpis(centre_ids, period, months, series),
+        kpis=kpis(centre_ids, period, months, series, as_of),
         months=months,
         trend=series,
         by_field=[(n, int(c)) for n, c in by_field],
@@ -311,68 +324,32 @@ def build_dashboard(centre_ids: list[int], period: Period, compare: list[Centre]
         funnel=funnel,
         by_district=[(d or "—", int(c)) for d, c in by_district],
         stale=stale,
-        centres=compare_centres(compare, period) if len(compare) > 1 else [],
+        centres=compare_centres(compare, period, as_of) if len(compare) > 1 else [],
+        stale_total=stale_total,
+        stale_days=stale_after,
     )
 
 
-def compare_centres(centres: list[Centre], period: Period) -> list[dict[str, Any]]:
+def compare_centres(
+    centres: list[Centre], period: Period, as_of: date | None = None
+) -> list[dict[str, Any]]:
     """Per-centre counts for the period (consortium view), one grouped query per figure."""
     ids = [c.id for c in centres]
-    hi = period.end + timedelta(days=1)
-    visits = dict(
-        db.session.execute(
-            select(Visit.centre_id, func.count(Visit.id))
-            .where(
-                Visit.centre_id.in_(ids),
-                Visit.status == "done",
-                Visit.visit_date >= period.start,
-                Visit.visit_date < hi,
-            )
-            .group_by(Visit.centre_id)
-        ).all()
-    )
-    needs = dict(
-        db.session.execute(
-            select(Need.centre_id, func.count(Need.id))
-            .where(
-                Need.centre_id.in_(ids), Need.collected_on >= period.start, Need.collected_on < hi
-            )
-            .group_by(Need.centre_id)
-        ).all()
-    )
-    matches = dict(
-        db.session.execute(
-            select(Match.centre_id, func.count(MatchTransition.id))
-            .join(Match, Match.id == MatchTransition.match_id)
-            .where(
-                Match.centre_id.in_(ids),
-                MatchTransition.to_status == "proposed",
-                MatchTransition.at >= _at(period.start),
-                MatchTransition.at < _at(hi),
-            )
-            .group_by(Match.centre_id)
-        ).all()
-    )
-    resolved = dict(
-        db.session.execute(
-            select(Need.centre_id, func.count(Need.id))
-            .where(
-                Need.centre_id.in_(ids),
-                Need.status == "resolved",
-                Need.status_changed_at >= _at(period.start),
-                Need.status_changed_at < _at(hi),
-            )
-            .group_by(Need.centre_id)
-        ).all()
-    )
+    sources = _sources(ids, as_of or date.today())
+    counts: dict[str, dict[int, int]] = {}
+    for key in SERIES:
+        src = sources[key]
+        col = src.column
+        lo = _bound(period.start, src.is_datetime)
+        hi = _bound(period.end + timedelta(days=1), src.is_datetime)
+        counts[key] = dict(
+            db.session.execute(
+                src.base.add_columns(src.centre, src.count())
+                .where(col >= lo, col < hi)
+                .group_by(src.centre)
+            ).all()
+        )
     return [
-        {
-            "id": c.id,
-            "name": c.name,
-            "visits": int(visits.get(c.id, 0)),
-            "needs": int(needs.get(c.id, 0)),
-            "matches": int(matches.get(c.id, 0)),
-            "resolved": int(resolved.get(c.id, 0)),
-        }
+        {"id": c.id, "name": c.name, **{k: int(counts[k].get(c.id, 0)) for k in SERIES}}
         for c in centres
     ]

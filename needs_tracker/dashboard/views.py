@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from needs_tracker.common.choices import NeedStatus
-from needs_tracker.dashboard.metrics import KPIS, build_dashboard, latest_month
+from needs_tracker.dashboard.metrics import KPIS, SERIES, build_dashboard, latest_month
+from needs_tracker.reports import kpis as K
 from needs_tracker.reports.access import is_cross_centre, pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-KPI_LABELS = {
-    "visits": _l("Visits"),
-    "companies": _l("Companies visited"),
-    "needs": _l("Needs collected"),
-    "matches": _l("Matches proposed"),
-    "meetings": _l("Docking meetings"),
-    "resolved": _l("Needs resolved"),
-}
-SERIES_LABELS = {
-    "visits": _l("Visits"),
-    "needs": _l("Needs collected"),
-    "matches": _l("Matches proposed"),
-    "resolved": _l("Needs resolved"),
-}
+# labels and definitions come from the one KPI module (reports/kpis.py)
+KPI_LABELS = {key: kpi.label for key, kpi in K.KPIS.items()}
+SERIES_LABELS = {key: K.KPIS[key].label for key in SERIES}
 FUNNEL_LABELS = {
     "collected": _l("Collected"),
     "matched": _l("Matched"),
@@ -54,7 +44,9 @@ def index():
         period = Period.months(start, end)
     except ValueError:
         abort(400)
-    board = build_dashboard(ids, period, centres if selected is None else [])
+    board = build_dashboard(
+        ids, period, centres if selected is None else [], K.stale_days(current_app.config)
+    )
     payload = board.payload()
     payload["labels"] = {
         "series": {k: str(v) for k, v in SERIES_LABELS.items()},
@@ -81,6 +73,8 @@ def index():
         payload=payload,
         kpi_keys=KPIS,
         kpi_labels=KPI_LABELS,
+        kpi_definitions={key: kpi.definition for key, kpi in K.KPIS.items()},
+        stale_definition=K.STALE_DEFINITION % {"days": board.stale_days},
         centres=centres,
         selected=selected,
         cross=is_cross_centre(current_user),

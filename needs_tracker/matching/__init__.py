@@ -11,7 +11,6 @@ def init_app(app: Flask) -> None:
     from needs_tracker.matching.demo import seed_demo_matches
     from needs_tracker.matching.models import DeclineReason, MatchStatus
 
-    app.config.setdefault("STALE_MATCH_DAYS", 14)
     app.register_blueprint(views.bp)
     app.cli.add_command(match_cli)
 

@@ -452,8 +452,7 @@ def transition_match(
         raise MatchError(_("The match is already in this status."))
     _refuse(current, target)
     if target == M.MEETING_HELD:
-        if meeting is None or meeting.held_on is None:
-            raise MatchError(_("Record the docking meeting: its date at least."))
+        check_meeting_held(meeting.held_on if meeting else None)
         record_meeting(match, meeting, actor)
     if target == M.AGREEMENT:
         if amount is not None and amount < 0:
@@ -490,8 +489,30 @@ def transition_match(
     return step
 
 
+def check_meeting_held(held_on: date | None, today: date | None = None) -> None:
+    """Refuse to record a docking meeting as held without a date, or on a day still ahead.
+
+    A meeting dated in the future is planned, not held: the reports count the two apart
+    (reports/kpis.py), so recording it held early would report an event that has not happened.
+    """
+    if held_on is None:
+        raise MatchError(_("Record the docking meeting: its date at least."))
+    today = today or date.today()
+    if held_on > today:
+        raise MatchError(
+            _(
+                "The meeting date %(date)s is after today (%(today)s): a meeting can only be "
+                "recorded as held once it has taken place. Keep the match at its current step "
+                "and record the meeting on or after that day.",
+                date=held_on.isoformat(),
+                today=today.isoformat(),
+            )
+        )
+
+
 def record_meeting(match: Match, meeting: MeetingData, actor: User | None) -> DockingEvent:
-    """Record the meeting on the match's docking event (the group's one, or a new one)."""
+    """Record the held meeting on the match's docking event (the group's one, or a new one)."""
+    check_meeting_held(meeting.held_on)
     event_ = match.docking_event
     if event_ is None:
         event_ = DockingEvent(

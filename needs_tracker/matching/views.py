@@ -100,10 +100,10 @@ def _candidate_panel(kind: str, obj) -> Markup:
 
 
 def stale_panel(user) -> Markup | None:
-    """Matches without a step for STALE_MATCH_DAYS, for coordinators and admins."""
+    """Matches without a step for STALE_DAYS (the dashboard's rule), for coordinators and admins."""
     if not can_match(user):
         return None
-    days = current_app.config.get("STALE_MATCH_DAYS", 14)
+    days = int(current_app.config["STALE_DAYS"])
     matches = services.stale_matches(days)
     return Markup(render_template("matching/_stale_panel.html", matches=matches, days=days))
 

@@ -12,15 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-OPEN_NEED_STATUSES = ("collected", "assessing", "matching", "matched", "in_progress")
+from needs_tracker.reports import kpis as K
+
 PROGRESS_MATCH_STATUSES = ("contacted", "meeting_held", "agreement", "resolved")
-STALE_DAYS = 30
 
 COLUMNS: dict[str, list[str]] = {
     # done and planned visits from the previous period's start to a month after the period
     "visits": ["id", "visit_date", "status", "purpose"],
     "visit_orgs": ["visit_id", "organisation_id"],
-    "organisations": ["id", "name", "short_name", "kind", "district"],
+    "organisations": ["id", "name", "short_name", "kind", "district", "deleted"],
     "team": ["visit_id", "position", "name", "title", "organisation_name"],
     # needs collected in either period
     "needs": [
@@ -52,9 +52,11 @@ COLUMNS: dict[str, list[str]] = {
         "candidate_kind",
         "amount",
     ],
-    "events": ["id", "title", "held_on"],
-    # open needs whose status has not changed for STALE_DAYS at the end of the period
-    "stale": ["id", "title", "organisation_id", "status", "status_changed_at", "collected_on"],
+    # docking meetings from the previous period's start to the end of the month after the
+    # period; recorded_held: a match of the meeting reached "docking meeting held"
+    "events": ["id", "title", "held_on", "recorded_held"],
+    # the longest-waiting open needs by the staleness rule of kpis.py (queries.stale_needs)
+    "stale": ["id", "title", "company", "status", "moved_at", "days"],
 }
 
 
@@ -136,6 +138,9 @@ class ReportInput:
     # organisation ids visited (done) before the previous period started
     visited_before: set[int] = field(default_factory=set)
     open_needs: int = 0
+    # the day the figures are true on: a meeting dated after it is planned, not held
+    as_of: date = field(default_factory=date.today)
+    stale_total: int = 0
 
     def frame(self, name: str) -> pd.DataFrame:
         """The named frame with its columns (empty frames keep their columns).
@@ -150,6 +155,10 @@ class ReportInput:
             df = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
         else:
             df = df.copy()
+            # frames built before a column was added (tests, snapshots) get it empty
+            for column in COLUMNS[name]:
+                if column not in df.columns:
+                    df[column] = None
             for column in TIME_COLUMNS.intersection(df.columns):
                 df[column] = _naive(df[column])
         cache[name] = df
@@ -173,7 +182,11 @@ class Figures:
     needs_by_urgency: dict[str, int] = field(default_factory=dict)
     matches_made: int = 0
     needs_matched: int = 0
+    # of needs_matched, those collected before the period (a recommendation is counted by
+    # its own date, not the need's)
+    needs_matched_earlier: int = 0
     docking_meetings: int = 0
+    planned_meetings: int = 0
     agreements: int = 0
     agreement_amount: float = 0.0
     resolved: int = 0
@@ -191,7 +204,9 @@ SCALARS = (
     "needs_collected",
     "matches_made",
     "needs_matched",
+    "needs_matched_earlier",
     "docking_meetings",
+    "planned_meetings",
     "agreements",
     "resolved",
 )
@@ -213,6 +228,8 @@ class Report:
     narrative: str
     next_month_plan: str
     open_needs: int = 0
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    stale_total: int = 0
 
     def change(self) -> dict[str, int]:
         """Change of each count vs the previous period."""
@@ -236,7 +253,9 @@ class Report:
                 "visited": self.visited,
                 "projects": self.projects,
                 "stale_needs": self.stale,
+                "stale_total": self.stale_total,
                 "planned_visits": self.planned,
+                "meetings": self.meetings,
                 "open_needs": self.open_needs,
                 "narrative": self.narrative,
                 "next_month_plan": self.next_month_plan,
@@ -312,9 +331,10 @@ def compute_figures(inp: ReportInput, period: Period) -> Figures:
     vo = inp.frame("visit_orgs")
     orgs = inp.frame("organisations")
     visited = vo[vo["visit_id"].isin(visits["id"])]
-    org_ids = set(visited["organisation_id"].astype(int))
+    live = orgs[~orgs["deleted"].isin([True, 1])]
+    org_ids = set(visited["organisation_id"].astype(int)) & set(live["id"].astype(int))
     fig.organisations_visited = len(org_ids)
-    companies = set(orgs[(orgs["id"].isin(org_ids)) & (orgs["kind"] == "company")]["id"])
+    companies = set(live[(live["id"].isin(org_ids)) & (live["kind"] == K.COMPANY)]["id"])
     fig.companies_visited = len(companies)
     # revisited: visited (done) before this period started
     all_visits = inp.frame("visits")
@@ -344,14 +364,17 @@ def compute_figures(inp: ReportInput, period: Period) -> Figures:
 
     tr = inp.frame("transitions")
     tr = tr[_in(tr["at"], period)]
-    proposed = tr[tr["to_status"] == "proposed"]
+    proposed = tr[tr["to_status"] == K.PROPOSED]
     fig.matches_made = int(proposed["match_id"].nunique())
     fig.needs_matched = int(proposed["need_id"].nunique())
-    agreements = tr[tr["to_status"] == "agreement"].drop_duplicates("match_id")
+    earlier = proposed[pd.to_datetime(proposed["collected_on"]) < pd.Timestamp(period.start)]
+    fig.needs_matched_earlier = int(earlier["need_id"].nunique())
+    agreements = tr[tr["to_status"] == K.AGREEMENT].drop_duplicates("match_id")
     fig.agreements = int(len(agreements))
     fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
-    events = inp.frame("events")
-    fig.docking_meetings = int(_in(events["held_on"], period).sum()) if len(events) else 0
+    events = _events(inp, period)
+    fig.docking_meetings = int(events["held"].sum())
+    fig.planned_meetings = int(len(events) - fig.docking_meetings)
     res = inp.frame("resolutions")
     res = res[_in(res["changed_at"], period)].drop_duplicates("need_id")
     fig.resolved = int(len(res))
@@ -362,7 +385,33 @@ def compute_figures(inp: ReportInput, period: Period) -> Figures:
     return fig
 
 
+def _events(inp: ReportInput, period: Period) -> pd.DataFrame:
+    """Docking meetings dated in period, with "held" by the rule of kpis.py."""
+    events = inp.frame("events")
+    events = events[events["held_on"].notna()]
+    events = events[_in(events["held_on"], period)].copy()
+    events["held"] = [
+        K.meeting_is_held(pd.Timestamp(d).date(), bool(r), inp.as_of)
+        for d, r in zip(events["held_on"], events["recorded_held"].fillna(False), strict=True)
+    ]
+    return events.sort_values(["held_on", "id"])
+
+
 # ---------------------------------------------------------------------------- tables
+
+
+def meetings_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
+    """Docking meetings dated in period that are not held: still ahead, or not recorded held."""
+    events = _events(inp, period)
+    return [
+        {
+            "id": int(e["id"]),
+            "title": e["title"],
+            "date": pd.Timestamp(e["held_on"]).date().isoformat(),
+            "ahead": pd.Timestamp(e["held_on"]).date() > inp.as_of,
+        }
+        for e in events[~events["held"]].to_dict("records")
+    ]
 
 
 def team_table(inp: ReportInput, period: Period) -> list[dict[str, str]]:
@@ -407,7 +456,8 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
     orgs = _orgs(inp)
     out = []
     for oid in dict.fromkeys(rows["organisation_id"].astype(int)):
-        if oid not in orgs:
+        # deleted organisations count nowhere (kpis.py), so the text does not name them
+        if oid not in orgs or orgs[oid].get("deleted") in (True, 1):
             continue
         org = orgs[oid]
         out.append(
@@ -453,26 +503,19 @@ def projects_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
 
 
 def stale_table(inp: ReportInput, limit: int = 10) -> list[dict[str, Any]]:
-    """The longest-waiting open needs at the end of the period."""
+    """The longest-waiting open needs (rule in kpis.py), as loaded by queries.stale_needs."""
     stale = inp.frame("stale")
-    if stale.empty:
-        return []
-    orgs = _orgs(inp)
-    stale = stale.sort_values(["status_changed_at", "id"]).head(limit)
-    end = pd.Timestamp(inp.period.end)
     out = []
-    for r in stale.itertuples():
-        changed = pd.Timestamp(r.status_changed_at)
-        if changed.tzinfo is not None:
-            changed = changed.tz_localize(None)
-        name = _short(orgs.get(int(r.organisation_id)))
+    for r in stale.head(limit).to_dict("records"):
+        moved = pd.Timestamp(r["moved_at"])
         out.append(
             {
-                "id": int(r.id),
-                "title": r.title,
-                "company": name,
-                "status": r.status,
-                "days": int((end - changed.normalize()).days),
+                "id": int(r["id"]),
+                "title": r["title"],
+                "company": r["company"],
+                "status": r["status"],
+                "moved_on": moved.date().isoformat(),
+                "days": int(r["days"]),
             }
         )
     return out
@@ -540,6 +583,19 @@ def city_of(region: str, centre: str) -> str:
     return centre.replace("服务中心", "市") if centre.endswith("服务中心") else centre
 
 
+def _team_orgs(team: list[dict[str, str]]) -> list[str]:
+    """The organisations the team actually came from, in the team's order."""
+    return list(dict.fromkeys(m["organisation"] for m in team if m["organisation"]))
+
+
+def _who_sent(orgs: list[str], partners: list[str]) -> str:
+    """The subject of the team sentence: "三家共建单位分别派出", "两家单位分别派出", "派出"."""
+    if len(orgs) <= 1:
+        return "派出"
+    kind = "共建单位" if all(o in partners for o in orgs) else "单位"
+    return f"{chinese_count(len(orgs))}家{kind}分别派出"
+
+
 def _team_phrase(team: list[dict[str, str]]) -> str:
     groups: dict[str, list[str]] = {}
     for m in team:
@@ -578,24 +634,60 @@ def _project_phrase(p: dict[str, Any]) -> str:
     return f"{who}团队与{p['company']}的技术对接"
 
 
+def _matched_origin(fig: Figures) -> str:
+    earlier, total = fig.needs_matched_earlier, fig.needs_matched
+    if earlier == 0:
+        return "（均为本期征集）"
+    if earlier == total:
+        return "（均为此前征集）"
+    return f"（其中本期征集{total - earlier}项、此前征集{earlier}项）"
+
+
+def _day(iso: str) -> str:
+    return f"{int(iso[5:7])}月{int(iso[8:10])}日"
+
+
+def _meetings_phrase(meetings: list[dict[str, Any]]) -> str:
+    """Planned meetings: "计划于4月20日召开…", and those whose date passed unrecorded."""
+    ahead = [m for m in meetings if m["ahead"]]
+    unrecorded = [m for m in meetings if not m["ahead"]]
+    text = ""
+    if ahead:
+        text += "计划于" + "、".join(f"{_day(m['date'])}召开{m['title']}" for m in ahead) + "。"
+    if unrecorded:
+        text += (
+            "、".join(f"原定于{_day(m['date'])}召开的{m['title']}" for m in unrecorded)
+            + "尚未记录召开情况。"
+        )
+    return text
+
+
 def build_narrative(
     inp: ReportInput,
     fig: Figures,
     team: list[dict[str, str]],
     visited: list[dict[str, Any]],
     projects: list[dict[str, Any]],
+    meetings: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The 产学融合 paragraph, in the style of the centre's monthly report."""
+    """The 产学融合 paragraph, in the style of the centre's monthly report.
+
+    Figures follow kpis.py: recommendations by their own date (with how many of their needs
+    were collected earlier), meetings held apart from meetings planned.
+    """
+    meetings = meetings or []
     label = centre_label(inp.centre, inp.partners)
     sentences: list[str] = []
     if fig.visits:
-        partner_orgs = [p for p in inp.partners if any(m["organisation"] == p for m in team)]
-        who = f"{chinese_count(len(partner_orgs))}家共建单位分别派出" if partner_orgs else "派出"
+        orgs = _team_orgs(team)
+        who = _who_sent(orgs, inp.partners)
         team_text = _team_phrase(team)
-        group = "联合组成服务团" if len({m["organisation"] for m in team}) > 1 else "组成服务团"
+        group = {0: "", 1: "，组成服务团"}.get(len(orgs), "，联合组成服务团")
+        if len(team) == 1:
+            group = ""
         sentences.append(
             "为做实“科创中国”服务企业工作，切实解决企业技术瓶颈，开展系列有针对性的企业需求"
-            f"征集，更好地服务地方、服务企业，{label}{who}{team_text}，{group}走访了"
+            f"征集，更好地服务地方、服务企业，{label}{who}{team_text}{group}走访了"
             f"{_visited_phrase(visited)}。"
             if team
             else f"{label}走访了{_visited_phrase(visited)}。"
@@ -610,7 +702,10 @@ def build_narrative(
     if fig.matches_made or fig.docking_meetings or fig.agreements or fig.resolved:
         parts = []
         if fig.matches_made:
-            parts.append(f"为{fig.needs_matched}项需求推荐专家和资源{fig.matches_made}次")
+            parts.append(
+                f"推荐专家和资源{fig.matches_made}次，涉及企业需求{fig.needs_matched}项"
+                + _matched_origin(fig)
+            )
         if fig.docking_meetings:
             parts.append(f"举办技术对接会{fig.docking_meetings}场")
         if fig.agreements:
@@ -618,7 +713,9 @@ def build_narrative(
             parts.append(f"达成合作协议{fig.agreements}项{amount}")
         if fig.resolved:
             parts.append(f"解决企业需求{fig.resolved}项")
-        sentences.append("，".join(parts) + "。")
+        sentences.append("本期" + "，".join(parts) + "。")
+    if meetings:
+        sentences.append(_meetings_phrase(meetings))
     if projects:
         phrases = list(dict.fromkeys(_project_phrase(p) for p in projects))
         joined = "、".join(phrases[:-1]) + ("以及" if len(phrases) > 1 else "") + phrases[-1]
@@ -627,9 +724,12 @@ def build_narrative(
 
 
 def build_plan(
-    inp: ReportInput, planned: list[dict[str, Any]], projects: list[dict[str, Any]]
+    inp: ReportInput,
+    planned: list[dict[str, Any]],
+    projects: list[dict[str, Any]],
+    meetings: list[dict[str, Any]] | None = None,
 ) -> str:
-    """The 产学融合 line of 下月工作计划."""
+    """The 产学融合 line of 下月工作计划 (meetings: those planned in the following month)."""
     city = city_of(inp.region, inp.centre)
     text = f"继续走访{city}企业，征集企业需求，探讨服务方向与方式。"
     names = list(dict.fromkeys(n for p in planned for n in p["organisations"]))
@@ -637,6 +737,9 @@ def build_plan(
         dates = sorted({p["date"] for p in planned})
         when = "、".join(f"{int(d[5:7])}月{int(d[8:10])}日" for d in dates)
         text += f"计划于{when}走访{'、'.join(names)}。"
+    ahead = [m for m in meetings or [] if m["ahead"]]
+    if ahead:
+        text += "计划于" + "、".join(f"{_day(m['date'])}召开{m['title']}" for m in ahead) + "。"
     if inp.open_needs:
         text += f"持续跟进{inp.open_needs}项尚未解决的企业需求"
         if projects:
@@ -654,6 +757,8 @@ def build_report(inp: ReportInput) -> Report:
     visited = visited_table(inp, period)
     projects = projects_table(inp, period)
     planned = planned_table(inp)
+    meetings = meetings_table(inp, period)
+    next_meetings = meetings_table(inp, period.following_month())
     return Report(
         centre=inp.centre,
         period=period,
@@ -664,9 +769,11 @@ def build_report(inp: ReportInput) -> Report:
         projects=projects,
         stale=stale_table(inp),
         planned=planned,
-        narrative=build_narrative(inp, current, team, visited, projects),
-        next_month_plan=build_plan(inp, planned, projects),
+        narrative=build_narrative(inp, current, team, visited, projects, meetings),
+        next_month_plan=build_plan(inp, planned, projects, next_meetings),
         open_needs=inp.open_needs,
+        meetings=meetings,
+        stale_total=inp.stale_total,
     )
 
 

@@ -44,9 +44,11 @@ METRICS = [
     ("companies_revisited", "其中回访企业"),
     ("team_members", "服务团成员人数"),
     ("needs_collected", "征集技术需求（项）"),
-    ("needs_matched", "已匹配需求（项）"),
+    ("needs_matched", "获推荐的需求（项）"),
+    ("needs_matched_earlier", "其中此前征集的需求（项）"),
     ("matches_made", "推荐专家与资源（次）"),
-    ("docking_meetings", "对接会（场）"),
+    ("docking_meetings", "已召开对接会（场）"),
+    ("planned_meetings", "计划召开对接会（场）"),
     ("agreements", "合作协议（项）"),
     ("resolved", "已解决需求（项）"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -21,9 +22,9 @@ class EditedSnapshotExists(Exception):
     """Regenerating would hide a hand-edited text; the caller must confirm."""
 
 
-def build_centre_report(centre: Centre, period: Period) -> Report:
+def build_centre_report(centre: Centre, period: Period, as_of: date | None = None) -> Report:
     """Build the report of centre for period from the database."""
-    return build_report(load_input(centre, period))
+    return build_report(load_input(centre, period, as_of))
 
 
 def latest_snapshot(centre: Centre, period: Period) -> ReportSnapshot | None:

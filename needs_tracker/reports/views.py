@@ -44,9 +44,10 @@ METRIC_LABELS = [
     ("companies_new", _l("First visits")),
     ("companies_revisited", _l("Revisits")),
     ("needs_collected", _l("Needs collected")),
-    ("needs_matched", _l("Needs matched")),
-    ("matches_made", _l("Matches proposed")),
-    ("docking_meetings", _l("Docking meetings")),
+    ("needs_matched", _l("Needs with a recommendation")),
+    ("matches_made", _l("Recommendations made")),
+    ("docking_meetings", _l("Docking meetings held")),
+    ("planned_meetings", _l("Docking meetings planned")),
     ("agreements", _l("Agreements")),
     ("resolved", _l("Needs resolved")),
 ]

@@ -229,14 +229,15 @@ def test_expert_and_resource_panels_show_matched_needs_of_own_centre(pool, clien
 @pytest.mark.parametrize("role", ROLES)
 def test_stale_matches_on_the_home_page_for_coordinators(pool, client, auth, role, app):
     match = _match(pool)
-    match.status_changed_at = utcnow() - timedelta(days=app.config["STALE_MATCH_DAYS"] + 1)
+    match.status_changed_at = utcnow() - timedelta(days=app.config["STALE_DAYS"] + 1)
     db.session.commit()
     auth.login(role)
     html = client.get("/").get_data(as_text=True)
     shows_panel = role in ACTORS or role == "other_coordinator"
-    assert ("超过 14 天无进展的对接" in html) == shows_panel
+    heading = f"超过 {app.config['STALE_DAYS']} 天无进展的对接"
+    assert (heading in html) == shows_panel
     if shows_panel:
-        section = html.split("超过 14 天无进展的对接")[1].split("</section>")[0]
+        section = html.split(heading)[1].split("</section>")[0]
         assert ("焊缝缺陷自动检测" in section) == (role in ACTORS)
 
 

@@ -168,18 +168,12 @@ def make_input(period: Period, open_needs: int = 2) -> ReportInput:
             ]
         ),
         "events": pd.DataFrame(
-            [(1, "对接会", date(2021, 3, 15))], columns=["id", "title", "held_on"]
+            [(1, "对接会", date(2021, 3, 15), True)],
+            columns=["id", "title", "held_on", "recorded_held"],
         ),
         "stale": pd.DataFrame(
-            [(102, "人才培训", 2, "collected", _ts(2021, 2, 1), date(2021, 3, 5))],
-            columns=[
-                "id",
-                "title",
-                "organisation_id",
-                "status",
-                "status_changed_at",
-                "collected_on",
-            ],
+            [(102, "人才培训", "乙公司", "collected", _ts(2021, 2, 1), 58)],
+            columns=["id", "title", "company", "status", "moved_at", "days"],
         ),
     }
     return ReportInput(
@@ -260,12 +254,13 @@ def test_previous_period_and_change(march):
 def test_narrative_team_companies_by_district_and_projects(march):
     text = march.narrative
     assert (
-        "联合体-测试服务中心两家共建单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
+        # three organisations sent people, one of them not a partner
+        "联合体-测试服务中心三家单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
         "潍坊市科协主席孙甲，潍坊学院教授陈丙，联合组成服务团走访了"
         "高新区甲公司、丙公司，奎文区乙公司等部分企业和潍坊学院。"
     ) in text
     assert "共征集企业技术需求3项，涉及智能检测（2项）、工业软件（1项）领域。" in text
-    assert "为1项需求推荐专家和资源2次" in text
+    assert "推荐专家和资源2次，涉及企业需求1项（均为本期征集）" in text
     assert "达成合作协议1项，合同金额30万元" in text
     assert "山东大学邢卫东教授团队与甲公司的技术对接" in text
     assert "同济大学学习工厂项目与甲公司的交流合作" in text
@@ -287,6 +282,7 @@ def test_tables(march):
     assert [m["name"] for m in march.team] == ["胡乙", "孙甲", "陈丙"]
     assert march.stale[0]["id"] == 102
     assert march.stale[0]["days"] == 58
+    assert march.stale[0]["moved_on"] == "2021-02-01"
 
 
 def test_empty_month():
@@ -334,3 +330,132 @@ def test_chinese_numerals_and_city():
     ]
     assert city_of("山东省潍坊市", "潍坊服务中心") == "潍坊市"
     assert city_of("", "青岛服务中心") == "青岛市"
+
+
+# ------------------------------------------------- issue 12: the text states only what happened
+
+LEAD = "为做实“科创中国”服务企业工作，切实解决企业技术瓶颈，开展系列有针对性的企业需求征集，更好地服务地方、服务企业，"
+VISITED = "高新区甲公司，奎文区乙公司等部分企业。"
+
+
+def _with_team(members: list[tuple[str, str, str]]) -> str:
+    """The March paragraph's first sentence with visit 11's team replaced by members."""
+    inp = make_input(Period.months("2021-03"))
+    inp.frames["visits"] = inp.frames["visits"][inp.frames["visits"]["id"] != 12]
+    inp.frames["team"] = pd.DataFrame(
+        [(11, i, name, title, org) for i, (name, title, org) in enumerate(members)],
+        columns=["visit_id", "position", "name", "title", "organisation_name"],
+    )
+    return build_report(inp).narrative.split("。")[0] + "。"
+
+
+def test_team_from_one_organisation():
+    text = _with_team([("孙甲", "主席", "潍坊市科协"), ("李丁", "科长", "潍坊市科协")])
+    assert text == (
+        LEAD + "联合体-测试服务中心派出潍坊市科协主席孙甲、科长李丁，组成服务团走访了" + VISITED
+    )
+
+
+def test_team_of_one_person():
+    text = _with_team([("孙甲", "主席", "潍坊市科协")])
+    assert text == LEAD + "联合体-测试服务中心派出潍坊市科协主席孙甲走访了" + VISITED
+
+
+def test_team_from_a_partner_and_a_university_counts_both():
+    """潍坊市科协 is a partner, 潍坊学院 is not: two organisations sent people, not "一家"."""
+    text = _with_team([("孙甲", "主席", "潍坊市科协"), ("陈丙", "教授", "潍坊学院")])
+    assert text == (
+        LEAD + "联合体-测试服务中心两家单位分别派出潍坊市科协主席孙甲，潍坊学院教授陈丙，"
+        "联合组成服务团走访了" + VISITED
+    )
+    assert "一家" not in text
+
+
+def test_team_from_two_partners():
+    """Partners come first, in the centre's partner order."""
+    text = _with_team(
+        [("孙甲", "主席", "潍坊市科协"), ("胡乙", "秘书长助理", "中国科协智能制造学会联合体")]
+    )
+    assert text == (
+        LEAD + "联合体-测试服务中心两家共建单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
+        "潍坊市科协主席孙甲，联合组成服务团走访了" + VISITED
+    )
+
+
+def test_team_from_three_or_more_organisations():
+    members = [
+        ("孙甲", "主席", "潍坊市科协"),
+        ("胡乙", "秘书长助理", "中国科协智能制造学会联合体"),
+        ("陈丙", "教授", "潍坊学院"),
+        ("王戊", "工程师", "潍柴集团"),
+    ]
+    assert _with_team(members) == (
+        LEAD + "联合体-测试服务中心四家单位分别派出中国科协智能制造学会联合体秘书长助理胡乙，"
+        "潍坊市科协主席孙甲，潍坊学院教授陈丙，潍柴集团工程师王戊，联合组成服务团走访了" + VISITED
+    )
+    three_orgs = _with_team(members[:2] + [("刘军", "副局长", "潍坊市高新区科技局")])
+    assert "测试服务中心三家单位分别派出" in three_orgs
+
+
+def test_recommendations_for_needs_collected_earlier_are_not_this_months_needs():
+    """Match 502's need was collected in February; its April step is not an April need."""
+    inp = make_input(Period.months("2021-03"))
+    extra = _match(
+        503,
+        "proposed",
+        _ts(2021, 3, 28),
+        100,
+        "旧需求",
+        date(2021, 2, 10),
+        _ts(2021, 2, 12),
+        1,
+        "于晓东",
+        "expert",
+    )
+    inp.frames["transitions"] = pd.concat(
+        [inp.frames["transitions"], pd.DataFrame([extra])], ignore_index=True
+    )
+    report = build_report(inp)
+    assert report.current.matches_made == 3
+    assert report.current.needs_matched == 2
+    assert report.current.needs_matched_earlier == 1
+    assert "推荐专家和资源3次，涉及企业需求2项（其中本期征集1项、此前征集1项）" in report.narrative
+    assert "为2项需求" not in report.narrative
+
+
+def _meetings_input(as_of: date) -> ReportInput:
+    inp = make_input(Period.months("2021-03"))
+    inp.as_of = as_of
+    inp.frames["events"] = pd.DataFrame(
+        [
+            (1, "检测技术对接会", date(2021, 3, 15), True),
+            # recorded "held" with a date still ahead (data from before the rule)
+            (2, "换挡品质对接会", date(2021, 3, 26), True),
+            # planned: no match recorded it held
+            (3, "学习工厂对接会", date(2021, 3, 29), False),
+            (4, "四月对接会", date(2021, 4, 8), False),
+        ],
+        columns=["id", "title", "held_on", "recorded_held"],
+    )
+    return inp
+
+
+def test_planned_and_held_meetings_are_counted_apart():
+    report = build_report(_meetings_input(date(2021, 3, 20)))
+    assert report.current.docking_meetings == 1
+    assert report.current.planned_meetings == 2
+    assert "举办技术对接会1场" in report.narrative
+    assert "计划于3月26日召开换挡品质对接会、3月29日召开学习工厂对接会。" in report.narrative
+    assert "计划于4月8日召开四月对接会。" in report.next_month_plan
+    assert [m["title"] for m in report.to_dict()["meetings"]] == [
+        "换挡品质对接会",
+        "学习工厂对接会",
+    ]
+
+
+def test_a_meeting_whose_date_passed_unrecorded_is_not_called_held_or_planned():
+    report = build_report(_meetings_input(date(2021, 4, 30)))
+    assert report.current.docking_meetings == 2
+    assert report.current.planned_meetings == 1
+    assert "原定于3月29日召开的学习工厂对接会尚未记录召开情况。" in report.narrative
+    assert "计划于3月29日" not in report.narrative
