@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,6 +35,23 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 def can_match(user) -> bool:
     """Coordinators and admins propose, dismiss and move matches."""
     return bool(user.is_authenticated and user.has_role(*COORDINATOR_ROLES))
+
+
+# --- notices ------------------------------------------------------------------------------
+
+# After a step the page opens at the match (#match-N), far below the flash area at the top:
+# the answer is kept here and shown beside the match (or atop the panel) instead.
+NOTICE_KEY = "matching_notice"
+
+
+def notify(anchor: str, text: str, category: str) -> None:
+    """Keep a message to show at anchor ("matching" or "match-N") on the next need page."""
+    session[NOTICE_KEY] = {"anchor": anchor, "text": str(text), "category": category}
+
+
+def pop_notice() -> dict | None:
+    """The pending matching message, removed from the session."""
+    return session.pop(NOTICE_KEY, None)
 
 
 # --- panels -------------------------------------------------------------------------------
@@ -70,6 +88,7 @@ def need_panel(need: Need, user) -> Markup:
             pool_hits=pool_hits,
             dismissed=dismissed,
             DeclineReason=DeclineReason,
+            notice=pop_notice(),
         )
     )
 
@@ -117,10 +136,11 @@ def propose(need_id: int):
     """Propose a suggested expert or resource for a need."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     form = CandidateForm()
     if not form.validate_on_submit():
-        flash(_("The proposal was not valid."), "danger")
-        return redirect(url_for("needs.detail", id=need.id))
+        notify(anchor, _("The proposal was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id) + "#matching")
     suggestion = next(
         (
             s
@@ -140,11 +160,11 @@ def propose(need_id: int):
         )
     except MatchError as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
         name = match.expert.name if match.expert else match.resource.name
-        flash(_("“%(name)s” proposed for this need.", name=name), "success")
+        notify(anchor, _("“%(name)s” proposed for this need.", name=name), "success")
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -154,20 +174,25 @@ def dismiss(need_id: int):
     """Mark a suggestion as not relevant for a need."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     form = CandidateForm()
     if not form.validate_on_submit():
-        flash(_("The request was not valid."), "danger")
-        return redirect(url_for("needs.detail", id=need.id))
+        notify(anchor, _("The request was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id) + "#matching")
     try:
         services.dismiss_candidate(
             need, form.kind.data, form.candidate_id.data, current_user, form.note.data or ""
         )
     except MatchError as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
-        flash(_("Marked as not relevant; it will not be suggested for this need again."), "info")
+        notify(
+            anchor,
+            _("Marked as not relevant; it will not be suggested for this need again."),
+            "info",
+        )
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -177,13 +202,14 @@ def undo_dismissal(need_id: int, dismissal_id: int):
     """Take back a "not relevant" mark: the candidate may be suggested for the need again."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     try:
         name = services.undo_dismissal(need, dismissal_id)
     except MatchError:
         db.session.rollback()
         abort(404)
     db.session.commit()
-    flash(_("“%(name)s” may be suggested for this need again.", name=name), "success")
+    notify(anchor, _("“%(name)s” may be suggested for this need again.", name=name), "success")
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -195,13 +221,18 @@ def step(match_id: int):
     require(can_match(current_user))
     form = TransitionForm(prefix=f"m{match.id}")
     target = request.form.get(f"m{match.id}-to_status", "")
-    back = url_for("needs.detail", id=match.need_id) + f"#match-{match.id}"
+    anchor = f"match-{match.id}"
+    back = url_for("needs.detail", id=match.need_id) + "#" + anchor
     if not form.validate_on_submit():
         errors = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
-        flash(_("The step was not valid.") + " " + errors, "danger")
+        notify(anchor, _("The step was not valid.") + " " + errors, "danger")
         return redirect(back)
     if form.is_stale(match):
-        flash(_("This match changed while you were looking at it. Please try again."), "danger")
+        notify(
+            anchor,
+            _("This match changed while you were looking at it. Please try again."),
+            "danger",
+        )
         return redirect(back)
     meeting = None
     if target == MatchStatus.MEETING_HELD.value and form.held_on.data:
@@ -225,10 +256,12 @@ def step(match_id: int):
         )
     except (MatchError, ValueError) as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
-        flash(_("Match moved to “%(status)s”.", status=MatchStatus(target).label), "success")
+        notify(
+            anchor, _("Match moved to “%(status)s”.", status=MatchStatus(target).label), "success"
+        )
     return redirect(back)
 
 

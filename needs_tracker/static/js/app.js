@@ -130,4 +130,15 @@
     newOrgs.addEventListener("change", sync);
     newOrgs.addEventListener("blur", sync);
   }
+
+  // Need status form: the "move back" confirmation shows only for a backward target.
+  document.querySelectorAll("form.need-status[data-backward]").forEach(function (form) {
+    var select = form.querySelector("select");
+    var box = form.querySelector(".confirm-back");
+    if (!select || !box) { return; }
+    var backward = form.getAttribute("data-backward").split(" ");
+    var sync = function () { box.hidden = backward.indexOf(select.value) < 0; };
+    select.addEventListener("change", sync);
+    sync();
+  });
 })();
