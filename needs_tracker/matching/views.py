@@ -24,8 +24,13 @@ from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.models import Expert
 from needs_tracker.extensions import db
 from needs_tracker.matching import services
-from needs_tracker.matching.forms import CandidateForm, GroupEventForm, TransitionForm
-from needs_tracker.matching.models import DeclineReason, Match, MatchStatus
+from needs_tracker.matching.forms import (
+    CandidateForm,
+    EventNeedForm,
+    GroupEventForm,
+    TransitionForm,
+)
+from needs_tracker.matching.models import DeclineReason, DockingEvent, Match, MatchStatus
 from needs_tracker.matching.services import ALLOWED, MatchError, MeetingData
 from needs_tracker.needs.models import Need
 
@@ -268,13 +273,56 @@ def step(match_id: int):
 @bp.route("/groups")
 @login_required
 def groups():
-    """Needs of several companies sharing a field, each group with one suggested expert."""
+    """Open docking events with their needs, then groups of needs not yet in one."""
+    events = services.open_events()
+    in_events = {n.id for e in events for n in e.needs}
+    joinable = list(
+        db.session.scalars(
+            select(Need)
+            .where(Need.status.in_(services.OPEN_NEED_STATUSES))
+            .options(selectinload(Need.organisation))
+            .order_by(Need.title, Need.id)
+        )
+    )
+    joinable = [n for n in joinable if n.id not in in_events]
     return render_template(
         "matching/groups.html",
         groups=services.suggest_groups(),
+        events=events,
+        joinable=joinable,
+        match_for=services.event_match_for,
         can_act=can_match(current_user),
         form=GroupEventForm(),
+        add_form=EventNeedForm(),
+        notice=pop_notice(),
     )
+
+
+@bp.route("/groups/event/<int:event_id>/needs", methods=["POST"])
+@login_required
+def add_event_need(event_id: int):
+    """Add one more need to an existing docking event."""
+    event_ = get_visible_or_404(DockingEvent, event_id)
+    require(can_match(current_user))
+    anchor = f"event-{event_.id}"
+    form = EventNeedForm()
+    if not form.validate_on_submit():
+        notify(anchor, _("Choose a need to add to the docking event."), "danger")
+        return redirect(url_for(".groups") + f"#event-{event_.id}")
+    need = get_visible_or_404(Need, form.need_id.data)
+    try:
+        services.add_need_to_event(event_, need, current_user)
+    except MatchError as exc:
+        db.session.rollback()
+        notify(anchor, str(exc), "danger")
+    else:
+        db.session.commit()
+        notify(
+            anchor,
+            _("“%(need)s” added to “%(event)s”.", need=need.title, event=event_.title),
+            "success",
+        )
+    return redirect(url_for(".groups") + f"#event-{event_.id}")
 
 
 @bp.route("/groups/event", methods=["POST"])
