@@ -70,8 +70,13 @@ EDIT_FIELDS = [
 ]
 
 
-def _prepare(form: NeedForm) -> None:
-    form.organisation_id.choices = select_choices(organisation_choices(companies_only=False))
+def _prepare(form: NeedForm, visit: Visit | None = None) -> None:
+    orgs = organisation_choices(companies_only=False)
+    if visit is not None:
+        # A need from a visit belongs to one of its companies: they come first.
+        visited = {o.id for o in visit.organisations}
+        orgs = [o for o in orgs if o[0] in visited] + [o for o in orgs if o[0] not in visited]
+    form.organisation_id.choices = select_choices(orgs)
     form.field_ids.choices = select_choices(field_choices())
     form.visit_id.choices = select_choices(visit_choices())
 
@@ -102,10 +107,10 @@ def create():
     """Record a need, alone or for a visit (?visit_id=) or a company (?organisation_id=)."""
     require(can_create_centre_data(current_user))
     form = NeedForm()
-    _prepare(form)
+    visit = get_visible(Visit, request.args.get("visit_id"))
+    _prepare(form, visit)
     if request.method == "GET":
         form.collected_on.data = date.today()
-        visit = get_visible(Visit, request.args.get("visit_id"))
         if visit is not None:
             form.visit_id.data = visit.id
             form.collected_on.data = visit.visit_date

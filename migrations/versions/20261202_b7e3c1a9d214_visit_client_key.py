@@ -1,0 +1,28 @@
+"""visits.client_key: the visit form's idempotency key (a resend never saves a second visit)
+
+Revision ID: b7e3c1a9d214
+Revises: 43415b5a9fc3
+Create Date: 2026-12-02 14:10:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'b7e3c1a9d214'
+down_revision = '43415b5a9fc3'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('client_key', sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f('ix_visits_client_key'), ['client_key'], unique=True)
+
+
+def downgrade():
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visits_client_key'))
+        batch_op.drop_column('client_key')
