@@ -70,3 +70,105 @@ def test_match_step_answer_is_shown_beside_the_match(coordinator):
     shot(b, "coordinator-groups-390")
     page.set_viewport_size(WIDE)
     shot(b, "coordinator-groups-1366")
+
+
+def _fill_visit(page, purpose: str) -> None:
+    """Choose a company through the search box, fill a need and the purpose."""
+    page.get_by_label("目的").fill(purpose)
+    control = page.locator(".visit-orgs .ts-control input")
+    control.click()
+    control.fill("华特")
+    page.locator(".ts-dropdown .option", has_text="山东华特磁电科技股份有限公司").click()
+    page.keyboard.press("Escape")
+    page.locator("#needs-0-organisation").select_option(label="山东华特磁电科技股份有限公司")
+    page.locator("#needs-0-title").fill("磁选设备在线状态监测")
+    page.locator("#needs-0-description").fill("振动与温度在线监测与预警。")
+    page.locator("#summary").fill("走访一家企业。")
+
+
+def _forget_network_failures(b) -> None:
+    """The test cut the network on purpose: the failed request and its console line are expected."""
+    b.failed_requests.clear()
+    b.console_errors[:] = [m for m in b.console_errors if "ERR_" not in m]
+
+
+def _count_visits(b, purpose: str) -> int:
+    b.goto(f"/visits/?q={purpose}", "visits found")
+    return b.page.locator("tbody tr", has_text=purpose).count()
+
+
+def test_visit_draft_survives_a_cut_network_and_a_resend_saves_once(member):
+    b, page = member, member.page
+    b.goto("/visits/new", "visit form")
+    # The needs' company list is the visit's: empty until a company is chosen.
+    assert page.locator("#needs-0-organisation option").count() == 1
+    _fill_visit(page, "断网草稿走访")
+    assert page.locator("#organisation_ids").evaluate(
+        "s => Array.from(s.selectedOptions).map(o => o.text)"
+    ) == ["山东华特磁电科技股份有限公司"]
+    assert page.locator("#needs-0-organisation option").all_inner_texts() == [
+        "—",
+        "山东华特磁电科技股份有限公司",
+    ]
+    assert page.locator("#needs-0-organisation").input_value() != ""
+    shot(b, "member-visit-form-picker-390")
+
+    # The connection drops while sending.
+    page.wait_for_timeout(400)  # the draft is written a moment after the last keystroke
+    b.context.set_offline(True)
+    page.get_by_role("button", name="保存走访").click()
+    page.wait_for_url(lambda url: url.startswith("chrome-error"))
+    b.context.set_offline(False)
+    _forget_network_failures(b)
+    b.goto("/visits/new", "visit form with a draft")
+    banner = page.locator(".draft-banner")
+    assert banner.is_visible()
+    shot(b, "member-draft-banner-390")
+    page.get_by_role("button", name="恢复草稿").click()
+    assert page.get_by_label("目的").input_value() == "断网草稿走访"
+    assert page.locator("#needs-0-title").input_value() == "磁选设备在线状态监测"
+    assert "山东华特磁电科技股份有限公司" in page.locator(".visit-orgs .ts-control").inner_text()
+
+    # Sent again; this time the visit is saved but the answer is lost on the way back.
+    def lose_answer(route):
+        route.fetch()  # the server receives and saves it
+        route.abort("connectionreset")
+
+    page.route(
+        "**/visits/new",
+        lambda route: lose_answer(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.get_by_role("button", name="保存走访").click()
+    page.wait_for_url(lambda url: url.startswith("chrome-error"))
+    page.unroute("**/visits/new")
+    _forget_network_failures(b)
+    b.goto("/visits/new", "visit form, draft kept after the lost answer")
+    page.get_by_role("button", name="恢复草稿").click()
+    b.submit(page.get_by_role("button", name="保存走访"), "visit already saved")
+    assert "未重复保存" in page.get_by_role("alert").first.inner_text()
+    shot(b, "member-already-saved-390")
+    # The draft of the saved visit is gone; one visit only.
+    assert (
+        page.evaluate("() => Object.keys(localStorage).filter(k => k.startsWith('visit-draft'))")
+        == []
+    )
+    assert _count_visits(b, "断网草稿走访") == 1
+    b.goto("/visits/new", "visit form without a draft")
+    assert not page.locator(".draft-banner").is_visible()
+
+
+def test_overdue_planned_visit_on_the_phone_home(member):
+    b, page = member, member.page
+    b.goto("/visits/new", "visit form")
+    page.get_by_label("日期").fill("2021-01-05")
+    page.get_by_label("状态").select_option("planned")
+    _fill_visit(page, "早已过期的计划走访")
+    b.submit(page.get_by_role("button", name="保存走访"), "planned visit saved")
+    b.goto("/", "home with an overdue plan")
+    item = page.locator("li.planned-visit", has_text="早已过期的计划走访")
+    assert "已逾期" in item.inner_text()
+    item.scroll_into_view_if_needed()
+    shot(b, "member-overdue-home-390")
+    page.once("dialog", lambda d: d.accept())
+    b.submit(item.get_by_role("button", name="取消走访"), "plan cancelled")
+    assert page.locator("li.planned-visit", has_text="早已过期的计划走访").count() == 0

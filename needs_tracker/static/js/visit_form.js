@@ -37,13 +37,15 @@
       companies.forEach(function (c) {
         select.add(new Option(c.text, c.value, false, c.value === current));
       });
-      if (companies.length === 1 && !current) { select.value = companies[0].value; }
     });
   }
 
   // --- the searchable picker ----------------------------------------------------------------
   var picker = null;
   if (orgSelect && window.TomSelect) {
+    // Tom Select moves the label to its search box; the (hidden) select keeps its name.
+    var label = document.querySelector('label[for="organisation_ids"]');
+    if (label) { orgSelect.setAttribute("aria-label", label.textContent.trim()); }
     picker = new window.TomSelect(orgSelect, {
       plugins: ["remove_button"],
       maxOptions: 100,
