@@ -172,3 +172,77 @@ def test_overdue_planned_visit_on_the_phone_home(member):
     page.once("dialog", lambda d: d.accept())
     b.submit(item.get_by_role("button", name="取消走访"), "plan cancelled")
     assert page.locator("li.planned-visit", has_text="早已过期的计划走访").count() == 0
+
+
+# Every text of a chart: its box, and whether ECharts shortened it ("…").
+CHART_TEXTS_JS = """
+(id) => {
+  const box = document.getElementById(id).getBoundingClientRect();
+  return {
+    box: {left: box.left, right: box.right, top: box.top, bottom: box.bottom},
+    texts: Array.from(document.querySelectorAll('#' + id + ' svg text'))
+      .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+      .map(t => { const r = t.getBoundingClientRect();
+                  return {text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }),
+  };
+}
+"""
+
+
+def _overlap(a: dict, b: dict) -> float:
+    w = min(a["right"], b["right"]) - max(a["left"], b["left"])
+    h = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def test_dashboard_charts_are_readable_on_a_phone(browse):
+    b = browse(phone=True, name="leader")
+    b.login("demo_leader")
+    page = b.page
+    b.goto("/dashboard/?start=2021-01&end=2021-03", "dashboard on a phone")
+    page.wait_for_function(
+        "() => document.querySelectorAll('main .chart svg').length"
+        " === document.querySelectorAll('main .chart').length"
+    )
+    page.wait_for_timeout(1200)  # entry animations
+    problems = []
+    for chart in page.locator("main .chart").all():
+        cid = chart.get_attribute("id")
+        chart.scroll_into_view_if_needed()
+        info = page.evaluate(CHART_TEXTS_JS, cid)
+        texts = info["texts"]
+        assert texts, cid
+        for t in texts:
+            if "…" in t["text"] or "..." in t["text"]:
+                problems.append(f"{cid}: shortened label {t['text']!r}")
+            if t["left"] < info["box"]["left"] - 1 or t["right"] > info["box"]["right"] + 1:
+                problems.append(f"{cid}: {t['text']!r} runs out of the chart")
+        for i, first in enumerate(texts):
+            for second in texts[i + 1 :]:
+                if _overlap(first, second) > 4:
+                    problems.append(f"{cid}: {first['text']!r} overlaps {second['text']!r}")
+    page.locator("#chart-trend").scroll_into_view_if_needed()
+    shot(b, "leader-dashboard-trend-390")
+    page.locator("#chart-field").scroll_into_view_if_needed()
+    shot(b, "leader-dashboard-fields-390")
+    page.locator("#chart-status").scroll_into_view_if_needed()
+    shot(b, "leader-dashboard-status-390")
+    funnel = " ".join(t["text"] for t in page.evaluate(CHART_TEXTS_JS, "chart-funnel")["texts"])
+    for stage in ("已征集", "已匹配", "推进中", "已解决"):
+        assert stage in funnel
+    assert not problems, "\n".join(problems)
+
+
+def test_dashboard_period_message_inline(leader):
+    b, page = leader, leader.page
+    page.set_viewport_size(WIDE)
+    b.goto("/dashboard/", "dashboard default")
+    assert page.locator("#start").input_value() == page.locator("#end").input_value() != ""
+    shot(b, "leader-dashboard-1366")
+    page.locator("#start").fill("2021-03")
+    page.locator("#end").fill("2021-01")
+    with page.expect_navigation():
+        page.locator("main form[method=get] button").click()
+    b.check("reversed range")
+    assert "早于开始月份" in page.locator("#period-error").inner_text()
+    shot(b, "leader-dashboard-reversed-1366")

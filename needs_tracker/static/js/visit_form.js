@@ -49,6 +49,8 @@
     picker = new window.TomSelect(orgSelect, {
       plugins: ["remove_button"],
       maxOptions: 100,
+      // A company picked, the search starts afresh for the next one.
+      onItemAdd: function () { this.setTextboxValue(""); this.refreshOptions(false); },
       placeholder: form.getAttribute("data-search-placeholder") || "",
       render: {
         no_results: function () {
