@@ -25,7 +25,7 @@ from docx.oxml.ns import qn  # noqa: E402
 from docx.shared import Cm, Pt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Font  # noqa: E402
+from openpyxl.styles import Alignment, Font  # noqa: E402
 
 from needs_tracker.reports.builder import centre_label  # noqa: E402
 
@@ -329,17 +329,62 @@ def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
 # ---------------------------------------------------------------------------- xlsx
 
 
-def _sheet(wb, title: str, header: list[str], rows: list[list[Any]]) -> None:
+# Codes in the raw sheets' columns, shown by their labels (the sheets are read, not parsed).
+RAW_CODE_LABELS = {
+    "类型": NEED_TYPES,
+    "紧急程度": URGENCY,
+    "状态": NEED_STATUS,
+    "进展": MATCH_STATUS,
+}
+# Columns holding prose: wide, wrapped; every other column is sized to its content.
+PROSE_WIDTH = 90
+MAX_WIDTH = 40
+
+
+def _sheet(wb, title: str, header: list[str], rows: list[list[Any]], prose: int = 0) -> None:
+    """A sheet a leader can print: bold repeated header, wrapped text, A4 fitted to width.
+
+    prose is the 1-based column that holds paragraphs (0: none); it gets a wide column.
+    """
     ws = wb.create_sheet(title)
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
         ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in row])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for line in ws.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = wrap
     for i, name in enumerate(header, start=1):
+        letter = ws.cell(1, i).column_letter
+        if i == prose:
+            ws.column_dimensions[letter].width = PROSE_WIDTH
+            continue
         width = max([len(str(name))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, width * 1.8 + 2)
+        ws.column_dimensions[letter].width = min(MAX_WIDTH, width * 1.8 + 2)
     ws.freeze_panes = "A2"
+    # Printing: A4, the header row on every page, the whole width on one page.
+    ws.print_area = f"A1:{ws.cell(1, len(header)).column_letter}{max(ws.max_row, 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    wide = sum(
+        ws.column_dimensions[ws.cell(1, i).column_letter].width for i in range(1, len(header) + 1)
+    )
+    ws.page_setup.orientation = "landscape" if wide > 100 else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+
+
+def _raw_values(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Raw rows with their codes (rnd, medium, in_progress) as labels."""
+    return [
+        [RAW_CODE_LABELS.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in r.items()]
+        for r in rows
+    ]
 
 
 def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
@@ -414,10 +459,11 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
             ["产学融合", data.get("narrative", "")],
             ["下月工作计划", data.get("next_month_plan", "")],
         ],
+        prose=2,
     )
     for title, rows in (raw or {}).items():
         header = list(rows[0].keys()) if rows else ["（无）"]
-        _sheet(wb, title[:31], header, [list(r.values()) for r in rows])
+        _sheet(wb, title[:31], header, _raw_values(rows))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
