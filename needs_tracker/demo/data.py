@@ -2,6 +2,14 @@
 
 CENTRE = {"name": "潍坊服务中心", "region": "山东省潍坊市"}
 PARTNERS = ["中国科协智能制造学会联合体", "潍坊市科协", "潍坊市高新区科技局"]
+# The consortium's monthly report: this centre's part is its subsection 2 (产学融合).
+REPORT_STYLE = {
+    "title": "中国科协智能制造学会联合体 进展情况月报",
+    "progress_heading": "一、当月总体进展情况",
+    "progress_topic": "2.产学融合",
+    "plan_heading": "三、下月工作计划",
+    "plan_topic": "2. 产学融合",
+}
 
 # (full name, short name, kind, district, industry, size)
 ORGANISATIONS = [

@@ -58,6 +58,8 @@ def seed_demo(password: str | None = None) -> SeedResult:
     centre = db.session.scalar(select(Centre).where(Centre.name == data.CENTRE["name"]))
     if centre is None:
         centre = create_centre(data.CENTRE["name"], data.CENTRE["region"], data.PARTNERS)
+    if centre.report_style is None:  # set once; an admin's later edits are kept
+        centre.report_style = dict(data.REPORT_STYLE)
     result = SeedResult(centre=centre)
     users = _seed_users(centre, password, result)
     orgs = _seed_organisations(centre)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -82,6 +83,35 @@ MATCH_STATUS = {
     "resolved": "已解决",
     "declined": "未成",
 }
+
+
+@dataclass(frozen=True)
+class ReportStyle:
+    """How a centre heads and numbers its monthly report (set once, on the centre).
+
+    The generated section is pasted into the consortium's report, whose own numbering
+    ("一、当月总体进展情况 … 2.产学融合") it must follow. Empty title and issuer fall back to
+    the centre's name with its co-building organisations.
+    """
+
+    title: str = ""
+    issuer: str = ""
+    progress_heading: str = "一、当月总体进展情况"
+    progress_topic: str = "产学融合"
+    stats_heading: str = "二、数据统计"
+    plan_heading: str = "三、下月工作计划"
+    plan_topic: str = "产学融合"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> ReportStyle:
+        """A style from a centre's stored settings; unknown keys and blanks are ignored."""
+        known = {f.name for f in fields(cls)}
+        given = {
+            k: str(v).strip()
+            for k, v in (values or {}).items()
+            if k in known and str(v or "").strip()
+        }
+        return cls(**given)
 
 
 # ---------------------------------------------------------------------------- charts
@@ -261,26 +291,29 @@ def _label_counts(counts: dict[str, int], labels: dict[str, str] | None = None):
     return [[(labels or {}).get(k, k), v] for k, v in counts.items()]
 
 
-def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
-    """The report as a Word document."""
+def to_docx(
+    data: dict[str, Any], partners: list[str] | None = None, style: ReportStyle | None = None
+) -> bytes:
+    """The report as a Word document, headed and numbered as the centre's style says."""
+    style = style or ReportStyle()
     doc = Document()
     _style_fonts(doc)
     for section in doc.sections:
         section.left_margin = section.right_margin = Cm(2.5)
     label = centre_label(data["centre"], partners or [])
     center = WD_ALIGN_PARAGRAPH.CENTER
-    _para(doc, label, 16, True, center, HEADING_FONT)
-    _para(doc, "进展情况月报", 22, True, center, HEADING_FONT)
+    _para(doc, style.issuer or label, 16, True, center, HEADING_FONT)
+    _para(doc, style.title or "进展情况月报", 22, True, center, HEADING_FONT)
     _para(doc, data.get("period_label", ""), 14, False, center)
 
-    _heading(doc, "一、当月总体进展情况", 1)
-    _heading(doc, "产学融合", 2)
+    _heading(doc, style.progress_heading, 1)
+    _heading(doc, style.progress_topic, 2)
     for text in (data.get("narrative") or "").split("\n"):
         if text.strip():
             p = _para(doc, text.strip())
             p.paragraph_format.first_line_indent = Pt(24)
 
-    _heading(doc, "二、数据统计", 1)
+    _heading(doc, style.stats_heading, 1)
     _heading(doc, "主要数据（与上期对比）", 2)
     _table(doc, ["指标", "本期", "上期", "变化"], summary_rows(data))
     if data.get("needs_by_field"):
@@ -317,8 +350,8 @@ def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
         if image:
             doc.add_picture(io.BytesIO(image), width=Cm(15))
 
-    _heading(doc, "三、下月工作计划", 1)
-    _heading(doc, "产学融合", 2)
+    _heading(doc, style.plan_heading, 1)
+    _heading(doc, style.plan_topic, 2)
     p = _para(doc, data.get("next_month_plan") or "")
     p.paragraph_format.first_line_indent = Pt(24)
     buf = io.BytesIO()
@@ -472,19 +505,23 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
 # ---------------------------------------------------------------------------- md / json
 
 
-def to_markdown(data: dict[str, Any], partners: list[str] | None = None) -> str:
+def to_markdown(
+    data: dict[str, Any], partners: list[str] | None = None, style: ReportStyle | None = None
+) -> str:
     """The report as Markdown (to paste into a message or another document)."""
+    style = style or ReportStyle()
     label = centre_label(data["centre"], partners or [])
+    title = style.title or f"{style.issuer or label}进展情况月报"
     lines = [
-        f"# {label}进展情况月报 {data.get('period_label', '')}",
+        f"# {title} {data.get('period_label', '')}",
         "",
-        "## 一、当月总体进展情况",
+        f"## {style.progress_heading}",
         "",
-        "### 产学融合",
+        f"### {style.progress_topic}",
         "",
         data.get("narrative", ""),
         "",
-        "## 二、数据统计",
+        f"## {style.stats_heading}",
         "",
         "| 指标 | 本期 | 上期 | 变化 |",
         "|---|---:|---:|---:|",
@@ -497,9 +534,9 @@ def to_markdown(data: dict[str, Any], partners: list[str] | None = None) -> str:
         lines += [f"| {k} | {v} |" for k, v in data["needs_by_field"].items()]
     lines += [
         "",
-        "## 三、下月工作计划",
+        f"## {style.plan_heading}",
         "",
-        "### 产学融合",
+        f"### {style.plan_topic}",
         "",
         data.get("next_month_plan", ""),
         "",

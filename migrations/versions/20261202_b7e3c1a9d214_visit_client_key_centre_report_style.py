@@ -1,4 +1,5 @@
-"""visits.client_key: the visit form's idempotency key (a resend never saves a second visit)
+"""visits.client_key (the visit form's idempotency key) and centres.report_style (the Word
+report's title, issuer and section headings)
 
 Revision ID: b7e3c1a9d214
 Revises: 43415b5a9fc3
@@ -20,9 +21,13 @@ def upgrade():
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.add_column(sa.Column('client_key', sa.String(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_visits_client_key'), ['client_key'], unique=True)
+    with op.batch_alter_table('centres', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('report_style', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('centres', schema=None) as batch_op:
+        batch_op.drop_column('report_style')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_visits_client_key'))
         batch_op.drop_column('client_key')
