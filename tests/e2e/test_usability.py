@@ -246,3 +246,49 @@ def test_dashboard_period_message_inline(leader):
     b.check("reversed range")
     assert "早于开始月份" in page.locator("#period-error").inner_text()
     shot(b, "leader-dashboard-reversed-1366")
+
+
+def test_admin_pages_read_as_sentences_and_labels(browse, tmp_path):
+    from openpyxl import Workbook
+
+    # The login page says which product and which centres, on a phone and a desktop.
+    phone = browse(phone=True, name="anonymous-phone")
+    phone.goto("/login", "login on a phone")
+    header = phone.page.locator("header.login-product").inner_text()
+    assert "需求对接管理" in header
+    assert "潍坊服务中心" in header
+    shot(phone, "login-390")
+
+    b = browse(name="admin")
+    page = b.page
+    page.set_viewport_size(WIDE)
+    b.goto("/login", "login on a desktop")
+    shot(b, "login-1366")
+    b.login("demo_admin")
+
+    # Import preview of an update: labels and values in Chinese, no Python repr.
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["企业名称", "所属区县", "企业规模"])
+    ws.append(["潍坊天恒检测科技有限公司", "坊子区", "中型"])
+    path = tmp_path / "更新.xlsx"
+    wb.save(path)
+    b.goto("/imports/", "imports")
+    page.get_by_label("数据类型").select_option("organisations")
+    page.get_by_label("表格文件（.xlsx 或 .csv）").set_input_files(str(path))
+    b.submit(page.get_by_role("button", name="上传并预览"), "import preview")
+    main = page.locator("main").inner_text()
+    assert "built-in method" not in main
+    assert "更新: 1" in main
+    assert "企业规模: 小型 → 中型" in main
+    shot(b, "admin-import-preview-1366")
+
+    # The audit trail: sentences with names, record kinds by name in the filter.
+    b.goto("/audit/?table=needs", "audit trail")
+    sentences = page.locator(".audit-sentence").all_inner_texts()
+    assert sentences
+    assert all("需求“" in s for s in sentences[:5]), sentences[:5]
+    assert page.locator("#table option:checked").inner_text() == "需求"
+    shot(b, "admin-audit-1366")
+    page.set_viewport_size(NARROW)
+    shot(b, "admin-audit-390")
