@@ -111,6 +111,7 @@ GET_ROUTES = [
 POST_ONLY = {
     "organisations.delete",
     "visits.delete",
+    "visits.cancel",
     "needs.delete",
     "needs.change_status",
     "experts.delete",

@@ -113,6 +113,19 @@ COLUMN_LABELS: dict[str, Any] = {
     "locked_until": _l("Locked until"),
 }
 
+# The same column name means another thing in some tables: an expert's title is 职称.
+TABLE_COLUMN_LABELS: dict[tuple[str, str], Any] = {
+    ("experts", "title"): _l("Professional title"),
+    ("experts", "organisation"): _l("Employer"),
+    ("docking_events", "title"): _l("Event title"),
+    ("organisations", "kind"): _l("Organisation type"),
+    ("resources", "kind"): _l("Resource type"),
+    ("resources", "description"): _l("Description"),
+    ("visit_team_members", "title"): _l("Professional title"),
+    ("visit_team_members", "organisation_name"): _l("Team member's organisation"),
+    ("centre_partners", "name"): _l("Co-building organisation"),
+}
+
 
 @cache
 def _code_labels() -> dict[tuple[str | None, str], dict[str, Any]]:
@@ -154,8 +167,10 @@ def table_label(table: str) -> Any:
     return TABLE_LABELS.get(table, table)
 
 
-def column_label(column: str) -> Any:
-    """The name of a recorded value, e.g. 状态 for "status"."""
+def column_label(column: str, table: str | None = None) -> Any:
+    """The name of a recorded value, e.g. 状态 for "status"; table picks a table's own name."""
+    if table is not None and (table, column) in TABLE_COLUMN_LABELS:
+        return TABLE_COLUMN_LABELS[(table, column)]
     return COLUMN_LABELS.get(column, column)
 
 

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from needs_tracker.audit.events import Action
 from needs_tracker.audit.labels import column_label, table_label, value_label
+from needs_tracker.audit.names import EntryNames
 from needs_tracker.audit.services import (
     USER_COLUMNS,
     AuditFilter,
@@ -78,7 +79,7 @@ def history(table: str, record_id: int):
         page=page,
         table=table,
         record_id=record_id,
-        names=user_names(page.items),
+        names=EntryNames(page.items, user_names(page.items)),
         **_template_globals(),
     )
 
@@ -141,7 +142,7 @@ def search():
         args=args,
         errors=errors,
         tables=audited_tables(),
-        names=user_names(page.items),
+        names=EntryNames(page.items, user_names(page.items)),
         **_template_globals(),
     )
 
@@ -160,7 +161,7 @@ def history_panel(table: str):
                 entries=entries,
                 table=table,
                 record_id=obj.id,
-                names=user_names(entries),
+                names=EntryNames(entries, user_names(entries)),
                 **_template_globals(),
             )
         )

@@ -17,9 +17,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
 from needs_tracker.auth.forms import ChangePasswordForm, LoginForm
 from needs_tracker.auth.services import authenticate, change_password, end_all_sessions
+from needs_tracker.centres.models import Centre
 from needs_tracker.common.urls import is_safe_next
 from needs_tracker.extensions import db, limiter
 
@@ -48,7 +50,7 @@ def login():
             # One answer for an unknown name, a wrong password and a locked account: the
             # page must not reveal which accounts exist (the admin's user page shows locks).
             flash(_("Wrong username or password."), "danger")
-            return render_template("auth/login.html", form=form), 200
+            return _login_page(form), 200
         lang = session.get("lang")
         session.clear()  # a fresh session at login: no fixation
         if lang:
@@ -60,7 +62,24 @@ def login():
             return redirect(url_for("auth.change_password_view"))
         target = request.args.get("next")
         return redirect(target if is_safe_next(target) else url_for("main.index"))
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm) -> str:
+    names, count = login_centres()
+    return render_template("auth/login.html", form=form, centres=names, centre_count=count)
+
+
+def login_centres(limit: int = 3) -> tuple[list[str], int]:
+    """The centres this deployment serves, for the login page: up to limit names and the count.
+
+    A deployment may set LOGIN_CENTRE_NAME to name itself (e.g. one centre's own server).
+    """
+    named = current_app.config.get("LOGIN_CENTRE_NAME")
+    if named:
+        return [named], 1
+    names = list(db.session.scalars(select(Centre.name).order_by(Centre.id)))
+    return names[:limit], len(names)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.models import TimestampMixin
@@ -17,6 +19,9 @@ class Centre(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     region: Mapped[str] = mapped_column(String(120), default="")
+    # How the monthly Word report is headed and numbered (reports.export.ReportStyle keys),
+    # so the generated section drops into the consortium's own report as it is.
+    report_style: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     partners: Mapped[list[CoBuildingPartner]] = relationship(
         back_populates="centre",
         order_by="CoBuildingPartner.position",

@@ -44,6 +44,7 @@ def create():
         except CentreError:
             form.name.errors.append(_("A centre with this name exists."))
         else:
+            centre.report_style = form.report_style() or None
             db.session.commit()
             flash(_("Centre %(name)s created.", name=centre.name), "success")
             return redirect(url_for(".detail", id=centre.id))
@@ -71,6 +72,7 @@ def edit(id: int):
     form = CentreForm(obj=centre)
     if request.method == "GET":
         form.partners.data = "\n".join(p.name for p in centre.partners)
+        form.fill_report_style(centre.report_style)
     if form.validate_on_submit():
         clash = db.session.scalar(
             select(Centre.id).where(Centre.name == form.name.data, Centre.id != centre.id)
@@ -81,6 +83,7 @@ def edit(id: int):
             centre.name = form.name.data
             centre.region = form.region.data or ""
             set_partners(centre, (form.partners.data or "").splitlines())
+            centre.report_style = form.report_style() or None
             db.session.commit()
             flash(_("Centre %(name)s saved.", name=centre.name), "success")
             return redirect(url_for(".detail", id=centre.id))

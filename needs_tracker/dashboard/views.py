@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -25,6 +28,32 @@ FUNNEL_LABELS = {
 }
 
 
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_months(raw_start: str, raw_end: str, default: str) -> tuple[str, str | None, str]:
+    """The period asked for as (start, end or None, message): a month that cannot be read, or
+    an end before the start, gives the default month and a message for the page (not a 400).
+    """
+    start, end = raw_start.strip()[:20], raw_end.strip()[:20]
+    for value in (start, end):
+        if value and not MONTH.match(value):
+            return default, None, _("“%(value)s” is not a month (use YYYY-MM).", value=value)
+    if not start:
+        start = default
+    if end and end < start:
+        return (
+            default,
+            None,
+            _(
+                "The end month %(end)s is before the start month %(start)s.",
+                start=start,
+                end=end,
+            ),
+        )
+    return start, end or None, ""
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -38,12 +67,10 @@ def index():
     else:
         selected = pick_centre(current_user, centre_id)
         ids = [selected.id]
-    start = (request.args.get("start") or "").strip() or latest_month(ids)
-    end = (request.args.get("end") or "").strip() or None
-    try:
-        period = Period.months(start, end)
-    except ValueError:
-        abort(400)
+    start, end, error = parse_months(
+        request.args.get("start", ""), request.args.get("end", ""), latest_month(ids)
+    )
+    period = Period.months(start, end)
     board = build_dashboard(
         ids, period, centres if selected is None else [], K.stale_days(current_app.config)
     )
@@ -79,5 +106,6 @@ def index():
         selected=selected,
         cross=is_cross_centre(current_user),
         start=start,
-        end=end or "",
+        end=end or start,
+        period_error=error,
     )

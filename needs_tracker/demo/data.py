@@ -2,6 +2,14 @@
 
 CENTRE = {"name": "潍坊服务中心", "region": "山东省潍坊市"}
 PARTNERS = ["中国科协智能制造学会联合体", "潍坊市科协", "潍坊市高新区科技局"]
+# The consortium's monthly report: this centre's part is its subsection 2 (产学融合).
+REPORT_STYLE = {
+    "title": "中国科协智能制造学会联合体 进展情况月报",
+    "progress_heading": "一、当月总体进展情况",
+    "progress_topic": "2.产学融合",
+    "plan_heading": "三、下月工作计划",
+    "plan_topic": "2. 产学融合",
+}
 
 # (full name, short name, kind, district, industry, size)
 ORGANISATIONS = [
@@ -490,3 +498,53 @@ RESOURCES = [
         "已运行",
     ),
 ]
+
+# A second, smaller centre, so that the consortium's cross-centre views have something to
+# compare (company names are fictional).
+SECOND_CENTRE = {
+    "name": "淄博服务中心",
+    "region": "山东省淄博市",
+    "partners": ["中国科协智能制造学会联合体", "淄博市科协"],
+    "member": ("demo_zibo_member", "陈静"),
+    "organisations": [
+        ("淄博示例陶瓷新材料有限公司", "示例陶瓷", "company", "张店区", "先进陶瓷", "small"),
+        ("淄博示例泵业股份有限公司", "示例泵业", "company", "博山区", "泵与阀门", "medium"),
+        ("淄博示例化工装备有限公司", "示例化工装备", "company", "临淄区", "化工装备", "medium"),
+    ],
+    "team": [
+        ("陈静", "服务团成员", "淄博市科协"),
+        ("胡志强", "秘书长助理", "中国科协智能制造学会联合体"),
+    ],
+    "visit": {
+        "date": "2021-03-25",
+        "purpose": "淄博企业技术需求征集",
+        "summary": "走访淄博三家企业，了解新材料与装备企业的技术瓶颈。",
+    },
+    # (company short name, title, description, fields, type, urgency)
+    "needs": [
+        (
+            "示例陶瓷",
+            "陶瓷烧结缺陷在线检测",
+            "烧结后产品裂纹与气孔依赖人工目检，希望引入机器视觉在线检测。",
+            ["智能检测"],
+            "rnd",
+            "medium",
+        ),
+        (
+            "示例泵业",
+            "泵阀产品数字化设计",
+            "泵阀产品设计依赖经验，需要流体仿真与参数化设计工具。",
+            ["工业软件"],
+            "rnd",
+            "low",
+        ),
+        (
+            "示例化工装备",
+            "压力容器焊接工艺培训",
+            "焊工技能参差不齐，希望与高校合作开展焊接工艺培训。",
+            ["智能检测"],
+            "talent",
+            "medium",
+        ),
+    ],
+}

@@ -58,13 +58,93 @@ def seed_demo(password: str | None = None) -> SeedResult:
     centre = db.session.scalar(select(Centre).where(Centre.name == data.CENTRE["name"]))
     if centre is None:
         centre = create_centre(data.CENTRE["name"], data.CENTRE["region"], data.PARTNERS)
+    if centre.report_style is None:  # set once; an admin's later edits are kept
+        centre.report_style = dict(data.REPORT_STYLE)
     result = SeedResult(centre=centre)
     users = _seed_users(centre, password, result)
     orgs = _seed_organisations(centre)
     _seed_pool(fields)
     _seed_visits(centre, orgs, fields, users["demo_member"])
+    _seed_second_centre(fields, password, result)
     db.session.flush()
     return result
+
+
+def _seed_second_centre(
+    fields: dict[str, TechField], password: str | None, result: SeedResult
+) -> Centre:
+    """A smaller second centre with its own member, companies, one visit and a few needs."""
+    spec = data.SECOND_CENTRE
+    centre = db.session.scalar(select(Centre).where(Centre.name == spec["name"]))
+    if centre is None:
+        centre = create_centre(spec["name"], spec["region"], spec["partners"])
+    username, display = spec["member"]
+    member = db.session.scalar(select(User).where(User.username == username))
+    if member is None:
+        pw = password or generate_password()
+        member, _ = create_user(username, display, Role.MEMBER, centre.id, pw, False)
+        result.created_users[username] = pw
+    else:
+        result.existing_users.append(username)
+    orgs: dict[str, Organisation] = {}
+    for name, short, kind, district, industry, size in spec["organisations"]:
+        org = db.session.scalar(
+            select(Organisation).where(
+                Organisation.centre_id == centre.id, Organisation.name == name
+            )
+        )
+        if org is None:
+            org = Organisation(
+                centre_id=centre.id,
+                name=name,
+                short_name=short,
+                kind=kind,
+                district=district,
+                industry=industry,
+                size=size,
+            )
+            db.session.add(org)
+        orgs[short] = org
+    db.session.flush()
+    day = date.fromisoformat(spec["visit"]["date"])
+    visit = db.session.scalar(
+        select(Visit).where(Visit.centre_id == centre.id, Visit.visit_date == day)
+    )
+    if visit is None:
+        visit = record_visit(
+            VisitData(
+                visit_date=day,
+                status=VisitStatus.DONE.value,
+                purpose=spec["visit"]["purpose"],
+                summary=spec["visit"]["summary"],
+                organisation_ids=[o.id for o in orgs.values()],
+                team=[
+                    TeamMemberData(name=n, title=t, organisation_name=o) for n, t, o in spec["team"]
+                ],
+            ),
+            centre.id,
+            member,
+        )
+    for short, title, desc, names, ntype, urgency in spec["needs"]:
+        if db.session.scalar(
+            select(Need.id).where(Need.centre_id == centre.id, Need.title == title)
+        ):
+            continue
+        create_need(
+            NeedData(
+                organisation_id=orgs[short].id,
+                title=title,
+                description=desc,
+                field_ids=[fields[n].id for n in names],
+                need_type=ntype,
+                urgency=urgency,
+                collected_on=day,
+                visit_id=visit.id,
+            ),
+            centre.id,
+            member,
+        )
+    return centre
 
 
 def _seed_users(centre: Centre, password: str | None, result: SeedResult) -> dict[str, User]:

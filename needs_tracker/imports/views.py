@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -20,6 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import delete, select
 
+from needs_tracker.audit.labels import column_label, value_label
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
@@ -77,6 +79,7 @@ from needs_tracker.imports.services import (
     unmerge_organisations,
 )
 from needs_tracker.organisations.models import Organisation
+from needs_tracker.taxonomy.models import TechField
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 export_bp = Blueprint("exports", __name__, url_prefix="/export")
@@ -220,6 +223,44 @@ def _plan(staged: ImportUpload, form=None):
     )
 
 
+def describe_changes(kind: str, changes: dict[str, tuple[Any, Any]]) -> list[tuple[str, str, str]]:
+    """A row's changes as (label, before, after) in the user's language, not keys and codes.
+
+    Column names and code labels come from the audit trail's catalogue (one source); technical
+    fields show by name and a visit's team by its members.
+    """
+    field_names: dict[int, str] = {}
+    if "fields" in changes:
+        ids = {i for pair in changes["fields"] for i in (pair or [])}
+        rows = db.session.execute(select(TechField.id, TechField.name).where(TechField.id.in_(ids)))
+        field_names = {fid: name for fid, name in rows}
+
+    def show(key: str, value: Any) -> str:
+        if value is None or value == "" or value == []:
+            return "—"
+        if key == "fields":
+            return "、".join(field_names.get(i, str(i)) for i in value)
+        if key == "team":
+            return "、".join(
+                m.get("name", "")
+                + (
+                    "（"
+                    + "，".join(x for x in (m.get("title"), m.get("organisation_name")) if x)
+                    + "）"
+                    if m.get("title") or m.get("organisation_name")
+                    else ""
+                )
+                for m in value
+            )
+        return value_label(kind, key, value)
+
+    labels = {"team": _("Service team")}
+    return [
+        (str(labels.get(key) or column_label(key, kind)), show(key, old), show(key, new))
+        for key, (old, new) in changes.items()
+    ]
+
+
 @bp.route("/preview/<token>")
 @login_required
 def preview(token: str):
@@ -242,6 +283,7 @@ def preview(token: str):
         kinds=KIND_LABELS,
         form=ConfirmForm(),
         limit=PREVIEW_ROWS,
+        describe_changes=describe_changes,
     )
 
 

@@ -78,3 +78,9 @@ class GroupEventForm(FlaskForm):
     place = StringField(
         _l("Place"), validators=[Optional(), Length(max=200)], filters=[strip_filter]
     )
+
+
+class EventNeedForm(FlaskForm):
+    """One more need for an existing docking event."""
+
+    need_id = IntegerField(_l("Add a need"), validators=[DataRequired()])

@@ -552,8 +552,36 @@ class GroupSuggestion:
     covered: int  # how many of the needs have the expert among their top suggestions
 
 
+def open_events() -> list[DockingEvent]:
+    """Docking events (visible to the actor) with a match still under way, newest first."""
+    return list(
+        db.session.scalars(
+            select(DockingEvent)
+            .where(
+                DockingEvent.matches.any(Match.status.in_(ACTIVE_VALUES)),
+            )
+            .options(
+                selectinload(DockingEvent.needs).selectinload(Need.organisation),
+                selectinload(DockingEvent.matches),
+                selectinload(DockingEvent.expert),
+            )
+            .order_by(DockingEvent.id.desc())
+        )
+    )
+
+
+def event_match_for(event_: DockingEvent, need: Need) -> Match | None:
+    """The match that ties need to event_ (its state is the need's state in the event)."""
+    return next((m for m in event_.matches if m.need_id == need.id), None)
+
+
 def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSuggestion]:
-    """Groups of open needs (visible to the actor) in one field, across companies."""
+    """Groups of open needs (visible to the actor) in one field, across companies.
+
+    A need already in an open docking event is left out (that event covers it), and a need
+    goes into one group only: the best group claims it first.
+    """
+    covered_ids = {n.id for e in open_events() for n in e.needs}
     needs = db.session.scalars(
         select(Need)
         .where(Need.status.in_(OPEN_NEED_STATUSES))
@@ -562,14 +590,16 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
     ).all()
     by_field: dict[tuple[int, str], list[Need]] = defaultdict(list)
     for need in needs:
+        if need.id in covered_ids:
+            continue
         for f in need.fields:
             by_field[(need.centre_id, f.name)].append(need)
     index = get_index()
     cache: dict[int, list[Suggestion]] = {}
-    groups: list[GroupSuggestion] = []
-    for (_centre, field_name), members in sorted(by_field.items()):
+
+    def best_group(field_name: str, members: list[Need]) -> GroupSuggestion | None:
         if len({n.organisation_id for n in members}) < min_companies:
-            continue
+            return None
         totals: dict[int, list[Suggestion]] = defaultdict(list)
         for need in members:
             if need.id not in cache:
@@ -578,20 +608,63 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
                 )
             for s in cache[need.id]:
                 totals[s.id].append(s)
-        best = None
-        if totals:
-            best_id = min(
-                totals,
-                key=lambda i: (-len(totals[i]), -sum(s.score for s in totals[i]), i),
-            )
-            best = max(totals[best_id], key=lambda s: s.score)
-            covered = len(totals[best_id])
-        else:
-            covered = 0
-        if best is not None and covered >= 2:
-            groups.append(GroupSuggestion(field_name, list(members), best, covered))
-    groups.sort(key=lambda g: (-g.covered, -len(g.needs), g.field))
+        if not totals:
+            return None
+        best_id = min(
+            totals,
+            key=lambda i: (-len(totals[i]), -sum(s.score for s in totals[i]), i),
+        )
+        covered = len(totals[best_id])
+        if covered < 2:
+            return None
+        best = max(totals[best_id], key=lambda s: s.score)
+        return GroupSuggestion(field_name, list(members), best, covered)
+
+    def rank(g: GroupSuggestion) -> tuple:
+        return (-g.covered, -len(g.needs), g.field)
+
+    pending = {key: members for key, members in by_field.items()}
+    groups: list[GroupSuggestion] = []
+    claimed: set[int] = set()
+    # Greedy: take the best group, drop its needs from the others, rank again.
+    while pending:
+        candidates = []
+        for key, members in sorted(pending.items()):
+            g = best_group(key[1], [n for n in members if n.id not in claimed])
+            if g is not None:
+                candidates.append((rank(g), key, g))
+        if not candidates:
+            break
+        _rank, key, g = min(candidates, key=lambda c: c[0])
+        groups.append(g)
+        claimed.update(n.id for n in g.needs)
+        del pending[key]
     return groups
+
+
+def add_need_to_event(event_: DockingEvent, need: Need, actor: User | None) -> Match:
+    """Add need to an existing docking event: proposes it to the event's expert if needed."""
+    if need.centre_id != event_.centre_id:
+        raise MatchError(_("All needs of a docking event must belong to one centre."))
+    if any(n.id == need.id for n in event_.needs):
+        raise MatchError(_("“%(title)s” is already in this docking event.", title=need.title))
+    if event_.expert_id is None:
+        raise MatchError(_("Only a docking event with an expert can take more needs."))
+    if need.status not in OPEN_NEED_STATUSES:
+        raise MatchError(_("Only an open need can join a docking event."))
+    event_.needs.append(need)
+    match = db.session.scalar(
+        select(Match).where(
+            Match.need_id == need.id,
+            Match.expert_id == event_.expert_id,
+            Match.status.in_(ACTIVE_VALUES),
+        )
+    )
+    if match is None:
+        match = propose_match(need, EXPERT, event_.expert_id, actor, _("Group docking"))
+    match.docking_event = event_
+    db.session.flush()
+    return match
 
 
 def create_group_event(

@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,8 +24,13 @@ from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.models import Expert
 from needs_tracker.extensions import db
 from needs_tracker.matching import services
-from needs_tracker.matching.forms import CandidateForm, GroupEventForm, TransitionForm
-from needs_tracker.matching.models import DeclineReason, Match, MatchStatus
+from needs_tracker.matching.forms import (
+    CandidateForm,
+    EventNeedForm,
+    GroupEventForm,
+    TransitionForm,
+)
+from needs_tracker.matching.models import DeclineReason, DockingEvent, Match, MatchStatus
 from needs_tracker.matching.services import ALLOWED, MatchError, MeetingData
 from needs_tracker.needs.models import Need
 
@@ -34,6 +40,23 @@ bp = Blueprint("matching", __name__, url_prefix="/matching")
 def can_match(user) -> bool:
     """Coordinators and admins propose, dismiss and move matches."""
     return bool(user.is_authenticated and user.has_role(*COORDINATOR_ROLES))
+
+
+# --- notices ------------------------------------------------------------------------------
+
+# After a step the page opens at the match (#match-N), far below the flash area at the top:
+# the answer is kept here and shown beside the match (or atop the panel) instead.
+NOTICE_KEY = "matching_notice"
+
+
+def notify(anchor: str, text: str, category: str) -> None:
+    """Keep a message to show at anchor ("matching" or "match-N") on the next need page."""
+    session[NOTICE_KEY] = {"anchor": anchor, "text": str(text), "category": category}
+
+
+def pop_notice() -> dict | None:
+    """The pending matching message, removed from the session."""
+    return session.pop(NOTICE_KEY, None)
 
 
 # --- panels -------------------------------------------------------------------------------
@@ -70,6 +93,7 @@ def need_panel(need: Need, user) -> Markup:
             pool_hits=pool_hits,
             dismissed=dismissed,
             DeclineReason=DeclineReason,
+            notice=pop_notice(),
         )
     )
 
@@ -117,10 +141,11 @@ def propose(need_id: int):
     """Propose a suggested expert or resource for a need."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     form = CandidateForm()
     if not form.validate_on_submit():
-        flash(_("The proposal was not valid."), "danger")
-        return redirect(url_for("needs.detail", id=need.id))
+        notify(anchor, _("The proposal was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id) + "#matching")
     suggestion = next(
         (
             s
@@ -140,11 +165,11 @@ def propose(need_id: int):
         )
     except MatchError as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
         name = match.expert.name if match.expert else match.resource.name
-        flash(_("“%(name)s” proposed for this need.", name=name), "success")
+        notify(anchor, _("“%(name)s” proposed for this need.", name=name), "success")
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -154,20 +179,25 @@ def dismiss(need_id: int):
     """Mark a suggestion as not relevant for a need."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     form = CandidateForm()
     if not form.validate_on_submit():
-        flash(_("The request was not valid."), "danger")
-        return redirect(url_for("needs.detail", id=need.id))
+        notify(anchor, _("The request was not valid."), "danger")
+        return redirect(url_for("needs.detail", id=need.id) + "#matching")
     try:
         services.dismiss_candidate(
             need, form.kind.data, form.candidate_id.data, current_user, form.note.data or ""
         )
     except MatchError as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
-        flash(_("Marked as not relevant; it will not be suggested for this need again."), "info")
+        notify(
+            anchor,
+            _("Marked as not relevant; it will not be suggested for this need again."),
+            "info",
+        )
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -177,13 +207,14 @@ def undo_dismissal(need_id: int, dismissal_id: int):
     """Take back a "not relevant" mark: the candidate may be suggested for the need again."""
     need = get_visible_or_404(Need, need_id)
     require(can_match(current_user))
+    anchor = "matching"
     try:
         name = services.undo_dismissal(need, dismissal_id)
     except MatchError:
         db.session.rollback()
         abort(404)
     db.session.commit()
-    flash(_("“%(name)s” may be suggested for this need again.", name=name), "success")
+    notify(anchor, _("“%(name)s” may be suggested for this need again.", name=name), "success")
     return redirect(url_for("needs.detail", id=need.id) + "#matching")
 
 
@@ -195,13 +226,18 @@ def step(match_id: int):
     require(can_match(current_user))
     form = TransitionForm(prefix=f"m{match.id}")
     target = request.form.get(f"m{match.id}-to_status", "")
-    back = url_for("needs.detail", id=match.need_id) + f"#match-{match.id}"
+    anchor = f"match-{match.id}"
+    back = url_for("needs.detail", id=match.need_id) + "#" + anchor
     if not form.validate_on_submit():
         errors = "; ".join(f"{form[k].label.text}: {' '.join(v)}" for k, v in form.errors.items())
-        flash(_("The step was not valid.") + " " + errors, "danger")
+        notify(anchor, _("The step was not valid.") + " " + errors, "danger")
         return redirect(back)
     if form.is_stale(match):
-        flash(_("This match changed while you were looking at it. Please try again."), "danger")
+        notify(
+            anchor,
+            _("This match changed while you were looking at it. Please try again."),
+            "danger",
+        )
         return redirect(back)
     meeting = None
     if target == MatchStatus.MEETING_HELD.value and form.held_on.data:
@@ -225,23 +261,68 @@ def step(match_id: int):
         )
     except (MatchError, ValueError) as exc:
         db.session.rollback()
-        flash(str(exc), "danger")
+        notify(anchor, str(exc), "danger")
     else:
         db.session.commit()
-        flash(_("Match moved to “%(status)s”.", status=MatchStatus(target).label), "success")
+        notify(
+            anchor, _("Match moved to “%(status)s”.", status=MatchStatus(target).label), "success"
+        )
     return redirect(back)
 
 
 @bp.route("/groups")
 @login_required
 def groups():
-    """Needs of several companies sharing a field, each group with one suggested expert."""
+    """Open docking events with their needs, then groups of needs not yet in one."""
+    events = services.open_events()
+    in_events = {n.id for e in events for n in e.needs}
+    joinable = list(
+        db.session.scalars(
+            select(Need)
+            .where(Need.status.in_(services.OPEN_NEED_STATUSES))
+            .options(selectinload(Need.organisation))
+            .order_by(Need.title, Need.id)
+        )
+    )
+    joinable = [n for n in joinable if n.id not in in_events]
     return render_template(
         "matching/groups.html",
         groups=services.suggest_groups(),
+        events=events,
+        joinable=joinable,
+        match_for=services.event_match_for,
         can_act=can_match(current_user),
         form=GroupEventForm(),
+        add_form=EventNeedForm(),
+        notice=pop_notice(),
     )
+
+
+@bp.route("/groups/event/<int:event_id>/needs", methods=["POST"])
+@login_required
+def add_event_need(event_id: int):
+    """Add one more need to an existing docking event."""
+    event_ = get_visible_or_404(DockingEvent, event_id)
+    require(can_match(current_user))
+    anchor = f"event-{event_.id}"
+    form = EventNeedForm()
+    if not form.validate_on_submit():
+        notify(anchor, _("Choose a need to add to the docking event."), "danger")
+        return redirect(url_for(".groups") + f"#event-{event_.id}")
+    need = get_visible_or_404(Need, form.need_id.data)
+    try:
+        services.add_need_to_event(event_, need, current_user)
+    except MatchError as exc:
+        db.session.rollback()
+        notify(anchor, str(exc), "danger")
+    else:
+        db.session.commit()
+        notify(
+            anchor,
+            _("“%(need)s” added to “%(event)s”.", need=need.title, event=event_.title),
+            "success",
+        )
+    return redirect(url_for(".groups") + f"#event-{event_.id}")
 
 
 @bp.route("/groups/event", methods=["POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     SelectField,
@@ -12,6 +13,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
@@ -52,10 +54,23 @@ class NeedForm(VersionedForm):
 class NeedStatusForm(VersionedForm):
     """Move a need to another status."""
 
-    to_status = SelectField(_l("New status"), choices=NeedStatus.choices())
+    # No status is preselected: a careless click must not reset the need (see set_targets).
+    to_status = SelectField(
+        _l("New status"), choices=NeedStatus.choices(), validators=[DataRequired()]
+    )
+    confirm_back = BooleanField(_l("Yes, move this need back to an earlier status"))
     note = TextAreaField(
         _l("Note / reason"),
         validators=[Optional(), Length(max=500)],
         description=_l("Required when closing a need."),
     )
     submit = SubmitField(_l("Change status"))
+
+    def set_targets(self, current: str) -> None:
+        """Offer only the statuses the workflow allows from current, with an empty first choice."""
+        from needs_tracker.needs.services import allowed_targets
+
+        self.to_status.choices = [
+            SelectChoice("", _l("— choose —")),
+            *(SelectChoice(s.value, s.label) for s in allowed_targets(current)),
+        ]

@@ -34,6 +34,24 @@ ALLOWED_TRANSITIONS: dict[NeedStatus, set[NeedStatus]] = {
 }
 
 
+# The forward order of the manual workflow; closing and reopening stand outside it.
+FORWARD_ORDER = [S.COLLECTED, S.ASSESSING, S.MATCHING, S.MATCHED, S.IN_PROGRESS, S.RESOLVED]
+
+
+def allowed_targets(current: NeedStatus | str) -> list[NeedStatus]:
+    """Statuses a need in current may move to by hand, in workflow order."""
+    allowed = ALLOWED_TRANSITIONS[NeedStatus(current)]
+    return [s for s in NeedStatus if s in allowed]
+
+
+def is_backward_move(current: NeedStatus | str, target: NeedStatus | str) -> bool:
+    """True when target is an earlier step than current (undoing progress needs a confirmation)."""
+    cur, tgt = NeedStatus(current), NeedStatus(target)
+    if cur not in FORWARD_ORDER or tgt not in FORWARD_ORDER:
+        return False
+    return FORWARD_ORDER.index(tgt) < FORWARD_ORDER.index(cur)
+
+
 class TransitionError(ValueError):
     """A status change that the workflow does not allow; the message is for the user."""
 

@@ -33,8 +33,10 @@ from needs_tracker.needs.forms import NeedForm, NeedStatusForm
 from needs_tracker.needs.models import Need, NeedStatusChange
 from needs_tracker.needs.services import (
     TransitionError,
+    allowed_targets,
     create_need,
     filter_needs,
+    is_backward_move,
     need_data_from_form,
     transition_need,
     update_need,
@@ -68,8 +70,13 @@ EDIT_FIELDS = [
 ]
 
 
-def _prepare(form: NeedForm) -> None:
-    form.organisation_id.choices = select_choices(organisation_choices(companies_only=False))
+def _prepare(form: NeedForm, visit: Visit | None = None) -> None:
+    orgs = organisation_choices(companies_only=False)
+    if visit is not None:
+        # A need from a visit belongs to one of its companies: they come first.
+        visited = {o.id for o in visit.organisations}
+        orgs = [o for o in orgs if o[0] in visited] + [o for o in orgs if o[0] not in visited]
+    form.organisation_id.choices = select_choices(orgs)
     form.field_ids.choices = select_choices(field_choices())
     form.visit_id.choices = select_choices(visit_choices())
 
@@ -100,10 +107,10 @@ def create():
     """Record a need, alone or for a visit (?visit_id=) or a company (?organisation_id=)."""
     require(can_create_centre_data(current_user))
     form = NeedForm()
-    _prepare(form)
+    visit = get_visible(Visit, request.args.get("visit_id"))
+    _prepare(form, visit)
     if request.method == "GET":
         form.collected_on.data = date.today()
-        visit = get_visible(Visit, request.args.get("visit_id"))
         if visit is not None:
             form.visit_id.data = visit.id
             form.collected_on.data = visit.visit_date
@@ -131,10 +138,17 @@ def detail(id: int):
         selectinload(Need.history).selectinload(NeedStatusChange.changed_by),
     )
     status_form = NeedStatusForm()
+    status_form.set_targets(need.status)
     status_form.version.data = need.version
+    status_form.to_status.data = ""
+    backward = [s.value for s in allowed_targets(need.status) if is_backward_move(need.status, s)]
     panels = [p(need, current_user) for p in current_app.extensions.get("need_panels", [])]
     return render_template(
-        "needs/detail.html", need=need, status_form=status_form, panels=[p for p in panels if p]
+        "needs/detail.html",
+        need=need,
+        status_form=status_form,
+        backward=backward,
+        panels=[p for p in panels if p],
     )
 
 
@@ -166,12 +180,28 @@ def change_status(id: int):
     """Move a need through its workflow (coordinators and admins)."""
     need = get_visible_or_404(Need, id)
     require(current_user.has_role(*COORDINATOR_ROLES))
+    # All statuses stay valid choices here so an illegal jump gets the workflow's own message.
     form = NeedStatusForm()
     if not form.validate_on_submit():
-        flash(_("The status change was not valid."), "danger")
+        if not form.to_status.data:
+            flash(_("Choose the new status."), "danger")
+        else:
+            flash(_("The status change was not valid."), "danger")
     elif form.is_stale(need):
         flash(
             _("This need changed while you were looking at it. Please check and try again."),
+            "danger",
+        )
+    elif is_backward_move(need.status, form.to_status.data) and not form.confirm_back.data:
+        flash(
+            _(
+                "Moving the need back from “%(from)s” to “%(to)s” undoes progress: "
+                "tick the confirmation to do it.",
+                **{
+                    "from": NeedStatus(need.status).label,
+                    "to": NeedStatus(form.to_status.data).label,
+                },
+            ),
             "danger",
         )
     else:

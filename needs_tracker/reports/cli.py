@@ -20,14 +20,17 @@ report_cli = AppGroup("report", help="Reports.")
 FORMATS = ("docx", "xlsx", "md", "json")
 
 
-def render(fmt: str, data: dict, raw: dict, partners: list[str]) -> bytes:
-    """The report in one of FORMATS, as bytes."""
+def render(
+    fmt: str, data: dict, raw: dict, partners: list[str], style: dict | None = None
+) -> bytes:
+    """The report in one of FORMATS, as bytes; style is the centre's report_style."""
+    report_style = export.ReportStyle.from_dict(style)
     if fmt == "docx":
-        return export.to_docx(data, partners)
+        return export.to_docx(data, partners, report_style)
     if fmt == "xlsx":
         return export.to_xlsx(data, raw)
     if fmt == "md":
-        return export.to_markdown(data, partners).encode("utf-8")
+        return export.to_markdown(data, partners, report_style).encode("utf-8")
     return export.to_json(data).encode("utf-8")
 
 
@@ -54,7 +57,7 @@ def monthly_command(
             raise click.ClickException(f"No centre named {centre_name!r}.")
         snapshot = None if generated else latest_snapshot(centre, period)
         data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
-        content = render(fmt, data, raw, [p.name for p in centre.partners])
+        content = render(fmt, data, raw, [p.name for p in centre.partners], centre.report_style)
     if str(output) == "-":
         click.echo(content.decode("utf-8") if fmt in ("md", "json") else content, nl=False)
         return

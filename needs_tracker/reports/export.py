@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +26,7 @@ from docx.oxml.ns import qn  # noqa: E402
 from docx.shared import Cm, Pt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
-from openpyxl.styles import Font  # noqa: E402
+from openpyxl.styles import Alignment, Font  # noqa: E402
 
 from needs_tracker.reports.builder import centre_label  # noqa: E402
 
@@ -84,6 +85,35 @@ MATCH_STATUS = {
     "resolved": "已解决",
     "declined": "未成",
 }
+
+
+@dataclass(frozen=True)
+class ReportStyle:
+    """How a centre heads and numbers its monthly report (set once, on the centre).
+
+    The generated section is pasted into the consortium's report, whose own numbering
+    ("一、当月总体进展情况 … 2.产学融合") it must follow. Empty title and issuer fall back to
+    the centre's name with its co-building organisations.
+    """
+
+    title: str = ""
+    issuer: str = ""
+    progress_heading: str = "一、当月总体进展情况"
+    progress_topic: str = "产学融合"
+    stats_heading: str = "二、数据统计"
+    plan_heading: str = "三、下月工作计划"
+    plan_topic: str = "产学融合"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> ReportStyle:
+        """A style from a centre's stored settings; unknown keys and blanks are ignored."""
+        known = {f.name for f in fields(cls)}
+        given = {
+            k: str(v).strip()
+            for k, v in (values or {}).items()
+            if k in known and str(v or "").strip()
+        }
+        return cls(**given)
 
 
 # ---------------------------------------------------------------------------- charts
@@ -263,26 +293,29 @@ def _label_counts(counts: dict[str, int], labels: dict[str, str] | None = None):
     return [[(labels or {}).get(k, k), v] for k, v in counts.items()]
 
 
-def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
-    """The report as a Word document."""
+def to_docx(
+    data: dict[str, Any], partners: list[str] | None = None, style: ReportStyle | None = None
+) -> bytes:
+    """The report as a Word document, headed and numbered as the centre's style says."""
+    style = style or ReportStyle()
     doc = Document()
     _style_fonts(doc)
     for section in doc.sections:
         section.left_margin = section.right_margin = Cm(2.5)
     label = centre_label(data["centre"], partners or [])
     center = WD_ALIGN_PARAGRAPH.CENTER
-    _para(doc, label, 16, True, center, HEADING_FONT)
-    _para(doc, "进展情况月报", 22, True, center, HEADING_FONT)
+    _para(doc, style.issuer or label, 16, True, center, HEADING_FONT)
+    _para(doc, style.title or "进展情况月报", 22, True, center, HEADING_FONT)
     _para(doc, data.get("period_label", ""), 14, False, center)
 
-    _heading(doc, "一、当月总体进展情况", 1)
-    _heading(doc, "产学融合", 2)
+    _heading(doc, style.progress_heading, 1)
+    _heading(doc, style.progress_topic, 2)
     for text in (data.get("narrative") or "").split("\n"):
         if text.strip():
             p = _para(doc, text.strip())
             p.paragraph_format.first_line_indent = Pt(24)
 
-    _heading(doc, "二、数据统计", 1)
+    _heading(doc, style.stats_heading, 1)
     _heading(doc, "主要数据（与上期对比）", 2)
     _table(doc, ["指标", "本期", "上期", "变化"], summary_rows(data))
     if data.get("needs_by_field"):
@@ -319,8 +352,8 @@ def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
         if image:
             doc.add_picture(io.BytesIO(image), width=Cm(15))
 
-    _heading(doc, "三、下月工作计划", 1)
-    _heading(doc, "产学融合", 2)
+    _heading(doc, style.plan_heading, 1)
+    _heading(doc, style.plan_topic, 2)
     p = _para(doc, data.get("next_month_plan") or "")
     p.paragraph_format.first_line_indent = Pt(24)
     buf = io.BytesIO()
@@ -331,17 +364,62 @@ def to_docx(data: dict[str, Any], partners: list[str] | None = None) -> bytes:
 # ---------------------------------------------------------------------------- xlsx
 
 
-def _sheet(wb, title: str, header: list[str], rows: list[list[Any]]) -> None:
+# Codes in the raw sheets' columns, shown by their labels (the sheets are read, not parsed).
+RAW_CODE_LABELS = {
+    "类型": NEED_TYPES,
+    "紧急程度": URGENCY,
+    "状态": NEED_STATUS,
+    "进展": MATCH_STATUS,
+}
+# Columns holding prose: wide, wrapped; every other column is sized to its content.
+PROSE_WIDTH = 90
+MAX_WIDTH = 40
+
+
+def _sheet(wb, title: str, header: list[str], rows: list[list[Any]], prose: int = 0) -> None:
+    """A sheet a leader can print: bold repeated header, wrapped text, A4 fitted to width.
+
+    prose is the 1-based column that holds paragraphs (0: none); it gets a wide column.
+    """
     ws = wb.create_sheet(title)
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
     for row in rows:
         ws.append([v if isinstance(v, int | float | str) or v is None else str(v) for v in row])
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for line in ws.iter_rows(min_row=2):
+        for cell in line:
+            cell.alignment = wrap
     for i, name in enumerate(header, start=1):
+        letter = ws.cell(1, i).column_letter
+        if i == prose:
+            ws.column_dimensions[letter].width = PROSE_WIDTH
+            continue
         width = max([len(str(name))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
-        ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, width * 1.8 + 2)
+        ws.column_dimensions[letter].width = min(MAX_WIDTH, width * 1.8 + 2)
     ws.freeze_panes = "A2"
+    # Printing: A4, the header row on every page, the whole width on one page.
+    ws.print_area = f"A1:{ws.cell(1, len(header)).column_letter}{max(ws.max_row, 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    wide = sum(
+        ws.column_dimensions[ws.cell(1, i).column_letter].width for i in range(1, len(header) + 1)
+    )
+    ws.page_setup.orientation = "landscape" if wide > 100 else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+
+
+def _raw_values(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """Raw rows with their codes (rnd, medium, in_progress) as labels."""
+    return [
+        [RAW_CODE_LABELS.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in r.items()]
+        for r in rows
+    ]
 
 
 def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
@@ -416,10 +494,11 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
             ["产学融合", data.get("narrative", "")],
             ["下月工作计划", data.get("next_month_plan", "")],
         ],
+        prose=2,
     )
     for title, rows in (raw or {}).items():
         header = list(rows[0].keys()) if rows else ["（无）"]
-        _sheet(wb, title[:31], header, [list(r.values()) for r in rows])
+        _sheet(wb, title[:31], header, _raw_values(rows))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -428,19 +507,23 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
 # ---------------------------------------------------------------------------- md / json
 
 
-def to_markdown(data: dict[str, Any], partners: list[str] | None = None) -> str:
+def to_markdown(
+    data: dict[str, Any], partners: list[str] | None = None, style: ReportStyle | None = None
+) -> str:
     """The report as Markdown (to paste into a message or another document)."""
+    style = style or ReportStyle()
     label = centre_label(data["centre"], partners or [])
+    title = style.title or f"{style.issuer or label}进展情况月报"
     lines = [
-        f"# {label}进展情况月报 {data.get('period_label', '')}",
+        f"# {title} {data.get('period_label', '')}",
         "",
-        "## 一、当月总体进展情况",
+        f"## {style.progress_heading}",
         "",
-        "### 产学融合",
+        f"### {style.progress_topic}",
         "",
         data.get("narrative", ""),
         "",
-        "## 二、数据统计",
+        f"## {style.stats_heading}",
         "",
         "| 指标 | 本期 | 上期 | 变化 |",
         "|---|---:|---:|---:|",
@@ -453,9 +536,9 @@ def to_markdown(data: dict[str, Any], partners: list[str] | None = None) -> str:
         lines += [f"| {k} | {v} |" for k, v in data["needs_by_field"].items()]
     lines += [
         "",
-        "## 三、下月工作计划",
+        f"## {style.plan_heading}",
         "",
-        "### 产学融合",
+        f"### {style.plan_topic}",
         "",
         data.get("next_month_plan", ""),
         "",

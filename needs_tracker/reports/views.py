@@ -191,7 +191,7 @@ def download(fmt: str):
         if snapshot is None:
             abort(404)
     data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
-    content = render(fmt, data, raw, [p.name for p in centre.partners])
+    content = render(fmt, data, raw, [p.name for p in centre.partners], centre.report_style)
     label = f"{period.start:%Y-%m}" + (f"_{period.end:%Y-%m}" if period.n_months > 1 else "")
     filename = f"{centre.name}月报_{label}.{fmt}"
     disposition = f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(filename)}"

@@ -8,13 +8,14 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from needs_tracker.common.choices import NeedType, Urgency, VisitStatus
 from needs_tracker.common.forms import VersionedForm, strip_filter
@@ -33,7 +34,11 @@ class TeamMemberForm(FlaskForm):
         _l("Title / position"), validators=[Optional(), Length(max=120)], filters=[strip_filter]
     )
     organisation_name = StringField(
-        _l("Organisation"), validators=[Optional(), Length(max=200)], filters=[strip_filter]
+        _l("Organisation"),
+        validators=[Optional(), Length(max=200)],
+        filters=[strip_filter],
+        # Suggestions from the page's <datalist id="team-orgs"> (partners, known organisations).
+        render_kw={"list": "team-orgs", "autocomplete": "off"},
     )
 
     def validate_name(self, field):
@@ -83,6 +88,8 @@ class VisitForm(VersionedForm):
     team = FieldList(FormField(TeamMemberForm), min_entries=3, max_entries=30)
     needs = FieldList(FormField(InlineNeedForm), min_entries=2, max_entries=30)
     submit = SubmitField(_l("Save visit"))
+    # Idempotency key, made when the form is first shown and kept in the browser's draft.
+    client_key = HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
 
     def new_organisation_names(self) -> list[str]:
         """Distinct, trimmed names from the new-companies box."""

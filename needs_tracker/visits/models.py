@@ -41,6 +41,8 @@ class Visit(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, d
     purpose: Mapped[str] = mapped_column(String(300), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The form's idempotency key: a resend after a lost answer finds this visit, not a new one.
+    client_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     organisations: Mapped[list[Organisation]] = relationship(
         secondary=visit_organisations, back_populates="visits", order_by="Organisation.id"
@@ -55,6 +57,12 @@ class Visit(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, d
 
     def __repr__(self) -> str:
         return f"<Visit {self.id} {self.visit_date}>"
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        """A planned visit whose date has passed: to be recorded as done, or cancelled."""
+        return self.status == VisitStatus.PLANNED.value and self.visit_date < (
+            today or date.today()
+        )
 
 
 class VisitTeamMember(TimestampMixin, db.Model):

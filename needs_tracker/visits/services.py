@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from needs_tracker.auth.models import User
+from needs_tracker.centres.models import CoBuildingPartner
 from needs_tracker.common.choices import OrganisationKind, VisitStatus
 from needs_tracker.common.listing import filter_date_range
 from needs_tracker.extensions import db
@@ -88,11 +89,59 @@ def _apply(visit: Visit, data: VisitData, centre_id: int) -> dict[str, Organisat
     return new_orgs
 
 
+def team_organisation_suggestions(centre_id: int | None, limit: int = 200) -> list[str]:
+    """Organisation names for a team member (the report groups by them, so spell them alike).
+
+    The centre's co-building partners first, then universities, institutes and government
+    bodies on record, then the names earlier teams used; each name once.
+    """
+    names: list[str] = []
+    if centre_id is not None:
+        names += db.session.scalars(
+            select(CoBuildingPartner.name)
+            .where(CoBuildingPartner.centre_id == centre_id)
+            .order_by(CoBuildingPartner.position)
+        )
+    names += db.session.scalars(
+        select(Organisation.name)
+        .where(Organisation.kind != OrganisationKind.COMPANY.value)
+        .order_by(Organisation.name)
+    )
+    names += db.session.scalars(
+        select(VisitTeamMember.organisation_name)
+        .join(Visit, Visit.id == VisitTeamMember.visit_id)
+        .where(VisitTeamMember.organisation_name != "")
+        .group_by(VisitTeamMember.organisation_name)
+        .order_by(func.count().desc(), VisitTeamMember.organisation_name)
+    )
+    return list(dict.fromkeys(n for n in names if n))[:limit]
+
+
+def find_sent_visit(client_key: str, actor: User) -> Visit | None:
+    """The visit this actor already saved with this form key (a resend), if any."""
+    if not client_key:
+        return None
+    return db.session.scalar(
+        select(Visit).where(Visit.client_key == client_key, Visit.created_by_id == actor.id)
+    )
+
+
 def record_visit(
-    data: VisitData, centre_id: int, actor: User | None, needs: list[InlineNeed] | None = None
+    data: VisitData,
+    centre_id: int,
+    actor: User | None,
+    needs: list[InlineNeed] | None = None,
+    client_key: str | None = None,
 ) -> Visit:
-    """Create a visit, any new companies, its team and the needs collected on it."""
-    visit = Visit(centre_id=centre_id, created_by_id=actor.id if actor else None)
+    """Create a visit, any new companies, its team and the needs collected on it.
+
+    client_key, the form's idempotency key, is stored so a resend finds this visit.
+    """
+    visit = Visit(
+        centre_id=centre_id,
+        created_by_id=actor.id if actor else None,
+        client_key=client_key or None,
+    )
     db.session.add(visit)
     new_orgs = _apply(visit, data, centre_id)
     db.session.flush()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from needs_tracker.common.choices import VisitStatus
 from needs_tracker.common.choices_db import field_choices, organisation_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
@@ -32,7 +35,9 @@ from needs_tracker.visits.services import (
     TeamMemberData,
     VisitData,
     filter_visits,
+    find_sent_visit,
     record_visit,
+    team_organisation_suggestions,
     update_visit,
 )
 
@@ -52,8 +57,14 @@ def _prepare(form: VisitForm) -> None:
     form.organisation_ids.choices = select_choices(orgs)
     fields = field_choices()
     new_names = form.new_organisation_names()
+    # A need belongs to one of the companies visited: once some are chosen, only they are
+    # offered (the page's script keeps the list in step as the choice changes).
+    chosen = set(form.organisation_ids.data or [])
+    visit_orgs = [(i, n) for i, n in orgs if i in chosen] if chosen else orgs
     need_orgs = (
-        [("", "—")] + [(str(i), n) for i, n in orgs] + [(NEW_PREFIX + n, n) for n in new_names]
+        [("", "—")]
+        + [(str(i), n) for i, n in visit_orgs]
+        + [(NEW_PREFIX + n, n) for n in new_names]
     )
     for entry in form.needs:
         entry.form.organisation.choices = select_choices(need_orgs)
@@ -151,19 +162,58 @@ def create():
     _prepare(form)
     if request.method == "GET":
         form.visit_date.data = date.today()
+        form.client_key.data = secrets.token_hex(16)
         first = form.team[0].form
         first.name.data = current_user.display_name
+    else:
+        sent = find_sent_visit(request.form.get("client_key", "")[:64], current_user)
+        if sent is not None:
+            return _already_saved(sent)
     if form.validate_on_submit() and _check_has_organisation(form):
         needs = _inline_needs(form)
         if needs is not None:
-            visit = record_visit(_visit_data(form), current_user.centre_id, current_user, needs)
-            db.session.commit()
+            visit = record_visit(
+                _visit_data(form),
+                current_user.centre_id,
+                current_user,
+                needs,
+                client_key=_usable_key(form.client_key.data),
+            )
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # The same form sent twice at once: the other request saved it first.
+                db.session.rollback()
+                sent = find_sent_visit(form.client_key.data or "", current_user)
+                if sent is None:
+                    raise
+                return _already_saved(sent)
             flash(
                 _("Visit saved with %(n)d need(s).", n=len(needs)),
                 "success",
             )
             return redirect(url_for(".detail", id=visit.id))
-    return render_template("visits/form.html", form=form, visit=None)
+    return render_template(
+        "visits/form.html",
+        form=form,
+        visit=None,
+        team_orgs=team_organisation_suggestions(current_user.centre_id),
+    )
+
+
+def _usable_key(key: str | None) -> str | None:
+    """The form's key, unless a visit (of any user or centre) holds it already: a forged or
+    copied key must neither reach someone else's visit nor break the save."""
+    if not key:
+        return None
+    table = Visit.__table__
+    taken = db.session.connection().scalar(select(table.c.id).where(table.c.client_key == key))
+    return None if taken is not None else key
+
+
+def _already_saved(visit: Visit):
+    flash(_("This visit was already saved; it was not saved a second time."), "info")
+    return redirect(url_for(".detail", id=visit.id))
 
 
 @bp.route("/<int:id>")
@@ -195,6 +245,9 @@ def edit(id: int):
     require(can_edit_owned(current_user, visit))
     if request.method == "GET":
         form = VisitForm(obj=visit)
+        if request.args.get("record") and visit.status == VisitStatus.PLANNED.value:
+            # "Record" on an overdue planned visit: it happened, now fill in what was done.
+            form.status.data = VisitStatus.DONE.value
         form.organisation_ids.data = [o.id for o in visit.organisations]
         form.version.data = visit.version
         while len(form.team) < len(visit.team) + 1:
@@ -214,7 +267,30 @@ def edit(id: int):
             db.session.commit()
             flash(_("Visit saved."), "success")
             return redirect(url_for(".detail", id=visit.id))
-    return render_template("visits/form.html", form=form, visit=visit)
+    return render_template(
+        "visits/form.html",
+        form=form,
+        visit=visit,
+        team_orgs=team_organisation_suggestions(visit.centre_id),
+    )
+
+
+@bp.route("/<int:id>/cancel", methods=["POST"])
+@login_required
+def cancel(id: int):
+    """Cancel a planned visit that did not happen: it goes to the trash (and can come back)."""
+    visit = get_visible_or_404(Visit, id)
+    require(can_edit_owned(current_user, visit))
+    if visit.deleted_at is not None:
+        abort(404)
+    if visit.status != VisitStatus.PLANNED.value:
+        flash(_("Only a planned visit can be cancelled."), "danger")
+        return redirect(url_for(".detail", id=visit.id))
+    visit.deleted_at = utcnow()
+    db.session.commit()
+    flash(_("Planned visit of %(date)s cancelled.", date=visit.visit_date), "success")
+    back = url_for("main.index") if request.form.get("back") == "home" else url_for(".index")
+    return redirect(back)
 
 
 @bp.route("/<int:id>/delete", methods=["POST"])

@@ -289,7 +289,7 @@ def test_history_panel_on_detail_pages(client, auth, world):
     )
     page = client.get(f"/needs/{need.id}").get_data(as_text=True)
     panel = page.split('<details class="audit-panel">', 1)[1].split("</details>", 1)[0]
-    assert f"修改 需求 #{need.id}" in panel
+    assert "修改了需求“改过的标题”" in panel
     assert "改过的标题" in panel
 
 

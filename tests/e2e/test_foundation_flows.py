@@ -166,9 +166,16 @@ def test_keyboard_only_login_and_visit_entry(browse):
 
     b.tab_to("#purpose")
     kb.type("键盘录入走访")
-    b.tab_to("#organisation_ids")
-    kb.press("ArrowDown")  # selects the first company
-    kb.press("Shift+ArrowDown")  # and the second
+    # The company picker is a search box (Tom Select): type part of a name, Enter picks it.
+    b.tab_to("#organisation_ids-ts-control")
+    for n, part in enumerate(("华特", "天恒"), start=1):
+        kb.type(part)
+        page.locator(".ts-dropdown .option.active", has_text=part).wait_for()
+        kb.press("Enter")
+        page.wait_for_function(
+            "n => document.getElementById('organisation_ids').selectedOptions.length === n", arg=n
+        )
+    kb.press("Escape")
     selected = page.eval_on_selector(
         "#organisation_ids", "s => Array.from(s.selectedOptions).map(o => o.value)"
     )

@@ -36,7 +36,7 @@ def test_need_page_panel_by_role(pool, client, auth, role):
         return
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "推荐的专家与资源" in html
+    assert "推荐专家与资源" in html
     assert "对接记录" in html
     assert "领域一致：智能检测" in html
     assert "邢卫东" in html
@@ -205,7 +205,7 @@ def test_dismissed_suggestion_disappears_from_the_page(pool, client, auth):
         data={"kind": "expert", "candidate_id": pool["vision"].id},
     )
     html = client.get(url).get_data(as_text=True)
-    suggested = html.split("推荐的专家与资源", 1)[1].split("已标记为不相关", 1)[0]
+    suggested = html.split("推荐专家与资源", 1)[1].split("已标记为不相关", 1)[0]
     assert "于晓东" not in suggested
 
 
@@ -299,7 +299,7 @@ def test_not_relevant_can_be_taken_back(pool, client, auth):
     dismissal = _dismiss(pool)
     auth.login("coordinator")
     html = client.get(f"/needs/{need.id}").get_data(as_text=True)
-    suggestions = html.split("推荐的专家与资源", 1)[1].split("已标记为不相关", 1)[0]
+    suggestions = html.split("推荐专家与资源", 1)[1].split("已标记为不相关", 1)[0]
     assert "于晓东" not in suggestions
     marked = html.split("已标记为不相关（1）", 1)[1].split("</details>", 1)[0]
     assert "于晓东" in marked
@@ -309,7 +309,7 @@ def test_not_relevant_can_be_taken_back(pool, client, auth):
     assert db.session.scalar(select(func.count()).select_from(MatchDismissal)) == 0
     html = client.get(f"/needs/{need.id}").get_data(as_text=True)
     assert "“于晓东”将重新出现在此需求的推荐中。" in html
-    assert "于晓东" in html.split("推荐的专家与资源", 1)[1].split("对接记录", 1)[0]
+    assert "于晓东" in html.split("推荐专家与资源", 1)[1].split("对接记录", 1)[0]
     assert "已标记为不相关" not in html
     # Undoing it again, or through another need, finds nothing.
     assert (

@@ -75,8 +75,11 @@ def test_dashboard_no_inline_script_and_chinese_labels(client, auth, world):
 
 
 def test_dashboard_bad_month(client, auth, world):
+    """An unreadable month is answered on the page (issue 14), not with a bare 400."""
     auth.login("leader")
-    assert client.get("/dashboard/?start=2021-13").status_code == 400
+    response = client.get("/dashboard/?start=2021-13")
+    assert response.status_code == 200
+    assert "“2021-13”不是有效的月份" in response.get_data(as_text=True)
 
 
 def test_nav_items(client, auth, world):

@@ -112,22 +112,25 @@
     });
   });
 
-  // Visit form: companies typed into "new companies" become choices for the needs' company.
-  var newOrgs = document.getElementById("new_organisations");
-  if (newOrgs) {
-    var sync = function () {
-      var names = newOrgs.value.split(/\n/).map(function (s) { return s.trim(); }).filter(Boolean);
-      document.querySelectorAll(".need-org select").forEach(function (select) {
-        Array.prototype.slice.call(select.options).forEach(function (o) {
-          if (o.value.indexOf("new:") === 0 && names.indexOf(o.value.slice(4)) < 0) { o.remove(); }
-        });
-        names.forEach(function (n) {
-          var exists = Array.prototype.some.call(select.options, function (o) { return o.value === "new:" + n; });
-          if (!exists) { select.add(new Option(n, "new:" + n)); }
-        });
-      });
-    };
-    newOrgs.addEventListener("change", sync);
-    newOrgs.addEventListener("blur", sync);
-  }
+  // A visit saved: forget the browser's draft of it (the one that carries its form key).
+  document.querySelectorAll("[data-saved-visit][data-draft-key]").forEach(function (el) {
+    var key = el.getAttribute("data-draft-key");
+    try {
+      var draft = JSON.parse(window.localStorage.getItem(key) || "null");
+      if (draft && draft.fields && draft.fields.client_key === el.getAttribute("data-saved-visit")) {
+        window.localStorage.removeItem(key);
+      }
+    } catch (e) { /* no storage: nothing to forget */ }
+  });
+
+  // Need status form: the "move back" confirmation shows only for a backward target.
+  document.querySelectorAll("form.need-status[data-backward]").forEach(function (form) {
+    var select = form.querySelector("select");
+    var box = form.querySelector(".confirm-back");
+    if (!select || !box) { return; }
+    var backward = form.getAttribute("data-backward").split(" ");
+    var sync = function () { box.hidden = backward.indexOf(select.value) < 0; };
+    select.addEventListener("change", sync);
+    sync();
+  });
 })();
