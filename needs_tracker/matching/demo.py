@@ -101,6 +101,20 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 9, 30, tzinfo=UTC)
 
 
+def _backdate_need(need: Need, seen: set[int], day: date) -> None:
+    """Date the need's status changes that a demo step just caused on that step's day.
+
+    Without it the demo's needs look as if they moved on the day the demo was seeded, and the
+    dashboard's stale list (which reads the need's own history) would hide them.
+    """
+    db.session.flush()
+    for change in need.history:
+        if id(change) not in seen:
+            change.changed_at = _at(day)
+            need.status_changed_at = _at(day)
+            seen.add(id(change))
+
+
 def seed_demo_matches(result: Any) -> list[Match]:
     """Create the demo matches that do not exist yet; returns those created."""
     centre = result.centre
@@ -120,8 +134,10 @@ def seed_demo_matches(result: Any) -> list[Match]:
         ):
             continue
         status, day, note, _extra = steps[0]
+        seen = {id(c) for c in need.history}
         match = propose_match(need, kind, candidate.id, actor, note)
         match.transitions[-1].at = _at(day)
+        _backdate_need(need, seen, day)
         for status, day, note, extra in steps[1:]:
             transition_match(
                 match,
@@ -132,6 +148,7 @@ def seed_demo_matches(result: Any) -> list[Match]:
                 amount=extra.get("amount"),
             )
             match.transitions[-1].at = _at(day)
+            _backdate_need(need, seen, day)
         match.status_changed_at = _at(steps[-1][1])
         created.append(match)
     db.session.flush()
