@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.listing import text_search
 from needs_tracker.experts import resource_views
 from needs_tracker.experts import views as expert_views
 from needs_tracker.experts.models import Expert, Resource
@@ -60,15 +59,15 @@ def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
     errors: list[str] = []  # an unreadable date is ignored, as on the list page
     if kind == "organisations":
         stmt = filter_organisations(select(Organisation), args)
-        columns = organisation_views.LIST_SPEC.search_columns
+        spec = organisation_views.LIST_SPEC
         order = (Organisation.name, Organisation.id)
     elif kind == "experts":
         stmt = filter_experts(select(Expert).options(selectinload(Expert.fields)), args)
-        columns = expert_views.EXPERT_LIST.search_columns
+        spec = expert_views.EXPERT_LIST
         order = (Expert.name, Expert.id)
     elif kind == "resources":
         stmt = filter_resources(select(Resource).options(selectinload(Resource.fields)), args)
-        columns = resource_views.RESOURCE_LIST.search_columns
+        spec = resource_views.RESOURCE_LIST
         order = (Resource.name, Resource.id)
     elif kind == "needs":
         stmt = (
@@ -77,16 +76,16 @@ def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
             .options(selectinload(Need.organisation), selectinload(Need.fields))
         )
         stmt = filter_needs(stmt, args, errors)
-        columns = need_views.LIST_SPEC.search_columns
+        spec = need_views.LIST_SPEC
         order = (Need.collected_on.desc(), Need.id.desc())
     elif kind == "visits":
         stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
         stmt = filter_visits(stmt, args, errors)
-        columns = visit_views.LIST_SPEC.search_columns
+        spec = visit_views.LIST_SPEC
         order = (Visit.visit_date.desc(), Visit.id.desc())
     else:
         raise ValueError(kind)
-    stmt = text_search(stmt, columns, args.get("q", "").strip()[:100])
+    stmt = spec.search(stmt, args.get("q", "").strip()[:100])
     return stmt.order_by(*order)
 
 

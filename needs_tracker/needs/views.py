@@ -36,6 +36,7 @@ from needs_tracker.needs.services import (
     create_need,
     filter_needs,
     need_data_from_form,
+    search_needs,
     transition_need,
     update_need,
 )
@@ -54,6 +55,7 @@ LIST_SPEC = ListSpec(
     },
     default_sort="-collected",
     search_columns=[Need.title, Need.description, Organisation.name],
+    searcher=search_needs,
 )
 
 EDIT_FIELDS = [
