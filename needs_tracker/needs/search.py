@@ -43,8 +43,7 @@ SQLITE_DDL = [
 ]
 SQLITE_DROP = [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
 PG_DDL = [
-    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON needs "
-    "USING gin (string_to_array(search_terms, ' '))"
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON needs USING gin (string_to_array(search_terms, ' '))"
 ]
 PG_DROP = [f"DROP INDEX IF EXISTS {PG_INDEX}"]
 
@@ -90,11 +89,13 @@ def default_search_terms(context: Any) -> str:
     return search_terms(params.get("title"), params.get("description"))
 
 
-def _indexed_match(dialect: str, column: Any, id_column: Any, terms: list[str]) -> ColumnElement:
+def indexed_match(dialect: str, column: Any, id_column: Any, terms: list[str]) -> ColumnElement:
     if dialect == "sqlite":
         expr = " ".join(f'"{t}"' for t in terms)
-        ids = select(literal_column("rowid")).select_from(text(FTS_TABLE)).where(
-            text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr)
+        ids = (
+            select(literal_column("rowid"))
+            .select_from(text(FTS_TABLE))
+            .where(text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=expr))
         )
         return id_column.in_(ids)
     if dialect == "postgresql":
@@ -114,7 +115,7 @@ def need_text_clause(dialect: str, q: str) -> ColumnElement:
     terms = bigrams(q)
     if not terms:
         return exact
-    return and_(_indexed_match(dialect, Need.search_terms, Need.id, terms), exact)
+    return and_(indexed_match(dialect, Need.search_terms, Need.id, terms), exact)
 
 
 def install(table: Table) -> None:
@@ -146,7 +147,8 @@ def rebuild(session: Any) -> int:
     return len(rows)
 
 
-
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Alembic autogenerate filter: skip the search index objects the models do not list."""
     return not (name and (name == PG_INDEX or name.startswith(FTS_TABLE)))
