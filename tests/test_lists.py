@@ -128,7 +128,9 @@ def test_search_treats_percent_and_underscore_literally(client, auth, world, mak
     assert "达标率1000检测公司" not in csv
 
 
-def test_list_counts_are_bounded_and_say_more_than(app, client, auth, world, make_need, monkeypatch):
+def test_list_counts_are_bounded_and_say_more_than(
+    app, client, auth, world, make_need, monkeypatch
+):
     """A list never counts every row of a big table on each view: it counts up to a bound
     (and a few pages past the current one) and says "more than N"."""
     from sqlalchemy import event
@@ -153,7 +155,8 @@ def test_list_counts_are_bounded_and_say_more_than(app, client, auth, world, mak
         event.remove(db.engine, "before_cursor_execute", spy)
     assert "超过 6 条" in page  # page 1 of 1 row each: counted up to 5 pages ahead
     assert 'href="/needs/?page=2"' in page
-    assert counts and all("LIMIT" in c.upper() for c in counts)
+    assert counts
+    assert all("LIMIT" in c.upper() for c in counts)
     last = client.get("/needs/?page=12").get_data(as_text=True)
     assert "共 12 条" in last
     assert "超过" not in last
