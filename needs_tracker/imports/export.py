@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.experts import resource_views
@@ -161,10 +161,26 @@ def headers_of(kind: str) -> list[str]:
     return [spec.label for spec in KINDS[kind]]
 
 
+# Rows fetched (and their related rows loaded) per round trip when streaming an export.
+EXPORT_BATCH = 1000
+
+
 def export_rows(kind: str, args: Mapping[str, str] | None = None) -> list[list[Any]]:
     """Every row of kind visible to the current scope, filtered like the list page."""
-    stmt = filtered_select(kind, args or {})
-    return [row_of(kind, obj) for obj in db.session.scalars(stmt)]
+    return list(iter_export_rows(kind, args))
+
+
+def iter_export_rows(kind: str, args: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
+    """The rows of export_rows one batch at a time, so 300,000 needs use constant memory."""
+    stmt = filtered_select(kind, args or {}).execution_options(yield_per=EXPORT_BATCH)
+    for obj in db.session.scalars(stmt):
+        yield row_of(kind, obj)
+
+
+def count_export_rows(kind: str, args: Mapping[str, str] | None = None) -> int:
+    """How many rows the export of kind with these filters will write."""
+    sub = filtered_select(kind, args or {}).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(sub)) or 0
 
 
 def _csv_value(value: Any) -> str:
@@ -177,18 +193,39 @@ def _csv_value(value: Any) -> str:
     return str(neutralise(value))
 
 
-def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
+def to_csv(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel opens Chinese text correctly."""
+    return b"".join(iter_csv(headers, rows))
+
+
+def iter_csv(headers: list[str], rows: Iterable[list[Any]], chunk: int = 500) -> Iterator[bytes]:
+    """to_csv in pieces of about chunk rows, for a streamed download or file."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
-    for row in rows:
+    first = True
+    for i, row in enumerate(rows, start=1):
         writer.writerow([_csv_value(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+        if i % chunk == 0:
+            yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
+            first = False
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
 
 
-def to_xlsx(headers: list[str], rows: list[list[Any]], title: str = "Sheet1") -> bytes:
+def to_xlsx(headers: list[str], rows: Iterable[list[Any]], title: str = "Sheet1") -> bytes:
     """An .xlsx workbook; text is never written as a formula."""
+    buf = io.BytesIO()
+    write_xlsx(buf, headers, rows, title)
+    return buf.getvalue()
+
+
+def write_xlsx(
+    target: Any, headers: list[str], rows: Iterable[list[Any]], title: str = "Sheet1"
+) -> None:
+    """Write an .xlsx workbook to target (a path or binary file) in openpyxl's write-only
+    mode, which keeps rows on disk, not in memory; text is never written as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -212,9 +249,7 @@ def to_xlsx(headers: list[str], rows: list[list[Any]], title: str = "Sheet1") ->
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         ws.append(cells)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(target)
 
 
 def annotated_xlsx(
