@@ -28,6 +28,10 @@ def upgrade():
         batch_op.create_index(
             'ix_needs_centre_status_collected', ['centre_id', 'status', 'collected_on']
         )
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.create_index('ix_visits_centre_date', ['centre_id', 'visit_date', 'id'])
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.create_index('ix_organisations_centre_name', ['centre_id', 'name'])
     bind = op.get_bind()
     needs = sa.table(
         'needs',
@@ -65,6 +69,10 @@ def downgrade():
     elif bind.dialect.name == 'postgresql':
         for stmt in search.PG_DROP:
             op.execute(stmt)
+    with op.batch_alter_table('organisations', schema=None) as batch_op:
+        batch_op.drop_index('ix_organisations_centre_name')
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index('ix_visits_centre_date')
     with op.batch_alter_table('needs', schema=None) as batch_op:
         batch_op.drop_index('ix_needs_centre_status_collected')
         batch_op.drop_index('ix_needs_collected_id')

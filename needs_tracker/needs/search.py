@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from sqlalchemy import DDL, Table, and_, bindparam, event, func, literal_column, or_, select, text
+from sqlalchemy import DDL, Table, and_, event, func, literal_column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Text
@@ -126,25 +126,6 @@ def install(table: Table) -> None:
         event.listen(table, "after_create", DDL(stmt).execute_if(dialect="postgresql"))
     for stmt in SQLITE_DROP:
         event.listen(table, "before_drop", DDL(stmt).execute_if(dialect="sqlite"))
-
-
-def rebuild(session: Any) -> int:
-    """Recompute every need's terms and rebuild the index (after a restore from elsewhere)."""
-    from needs_tracker.needs.models import Need
-
-    rows = session.execute(select(Need.id, Need.title, Need.description)).all()
-    table = Need.__table__
-    for start in range(0, len(rows), 2000):
-        chunk = rows[start : start + 2000]
-        session.execute(
-            table.update()
-            .where(table.c.id == bindparam("nid"))
-            .values(search_terms=bindparam("terms")),
-            [{"nid": r.id, "terms": search_terms(r.title, r.description)} for r in chunk],
-        )
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))
-    return len(rows)
 
 
 def include_object(
