@@ -603,9 +603,16 @@ def concurrency(env: dict[str, str], ids: dict[str, int], seconds: float) -> Non
                     login(c, username)
                 c.stats = Stats()
                 clients.append(c)
-            deadline = time.monotonic() + seconds
 
             quoted = urllib.parse.quote(path, safe="/?=&")
+
+            with ThreadPoolExecutor(8) as pool:
+                # Warm-up, untimed: each worker's first need page builds the matching
+                # index (seconds), which is not what a steady state costs.
+                list(pool.map(lambda c, p=quoted: c.request(p), clients))
+            for c in clients:
+                c.stats = Stats()
+            deadline = time.monotonic() + seconds
 
             def run(c: Client, path=quoted, deadline=deadline) -> None:
                 while time.monotonic() < deadline:
