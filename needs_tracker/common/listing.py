@@ -10,7 +10,6 @@ from typing import Any
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import lazyload
 
 from needs_tracker.extensions import db
 
@@ -143,7 +142,14 @@ class BoundedPagination(SelectPagination):
         stmt = self._query_args["select"]
         session = self._query_args["session"]
         limit = max(COUNT_BOUND, (self.page + 5) * self.per_page)
-        sub = stmt.options(lazyload("*")).order_by(None).limit(limit + 1).subquery()
+        # Only the key is selected: the database counts index entries, not whole rows.
+        pk = stmt.selected_columns[0].table.primary_key.columns.values()[0]
+        sub = (
+            stmt.with_only_columns(pk, maintain_column_froms=True)
+            .order_by(None)
+            .limit(limit + 1)
+            .subquery()
+        )
         n = session.execute(select(func.count()).select_from(sub)).scalar() or 0
         self.more = n > limit
         return min(n, limit)
