@@ -1,4 +1,4 @@
-"""need search index (bigram terms, FTS5 / GIN) and indexes for the list pages' sorts
+"""need search index (bigram terms, FTS5 / GIN), indexes for list sorts and record history
 
 Revision ID: c3d4e5f6a7b8
 Revises: b7c1d2e3f4a5
@@ -32,6 +32,9 @@ def upgrade():
         batch_op.create_index('ix_visits_centre_date', ['centre_id', 'visit_date', 'id'])
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.create_index('ix_organisations_centre_name', ['centre_id', 'name'])
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_entries_record', ['table_name', 'record_id'])
+        batch_op.create_index('ix_audit_entries_parent', ['parent_table', 'parent_id'])
     bind = op.get_bind()
     needs = sa.table(
         'needs',
@@ -69,6 +72,9 @@ def downgrade():
     elif bind.dialect.name == 'postgresql':
         for stmt in search.PG_DROP:
             op.execute(stmt)
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entries_parent')
+        batch_op.drop_index('ix_audit_entries_record')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_index('ix_organisations_centre_name')
     with op.batch_alter_table('visits', schema=None) as batch_op:
