@@ -457,7 +457,9 @@ def pages(ids: dict[str, int]) -> list[tuple[str, str, bool]]:
     ]
 
 
-def time_pages(app, username: str, ids: dict[str, int], repeat: int, captured: dict) -> None:
+def time_pages(
+    app, username: str, ids: dict[str, int], repeat: int, captured: dict, only: str = ""
+) -> None:
     """Print median and p95 of each page for one user (Flask test client, one at a time)."""
     from needs_tracker.extensions import db
 
@@ -474,6 +476,8 @@ def time_pages(app, username: str, ids: dict[str, int], repeat: int, captured: d
 
     print(f"\n{username}: page | status | median ms | p95 ms | n | rows/bytes")
     for group, path, slow in pages(ids):
+        if only and not any(path.startswith(p) for p in only.split(",")):
+            continue
         # The unfiltered export writes every row: once is enough to time it.
         n = 1 if path == "/export/needs.csv" else max(2, repeat // 3) if slow else repeat
         times = []
@@ -679,6 +683,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
     parser.add_argument("--skip-load", action="store_true", help="reuse the data at URL")
     parser.add_argument("--no-concurrency", action="store_true")
+    parser.add_argument("--only", default="", help="time only paths starting so (a,b,...)")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="nt-scale-"))
@@ -707,8 +712,8 @@ def main() -> int:
         print(f"bulk load: {time.perf_counter() - t0:.1f} s", flush=True)
     ids = sample_ids(app)
     captured: dict = {}
-    time_pages(app, "member1", ids, args.repeat, captured)
-    time_pages(app, "consortium", ids, args.repeat, captured)
+    time_pages(app, "member1", ids, args.repeat, captured, args.only)
+    time_pages(app, "consortium", ids, args.repeat, captured, args.only)
     print_plans(app, captured)
     from needs_tracker.extensions import db
 
