@@ -126,3 +126,38 @@ def test_search_treats_percent_and_underscore_literally(client, auth, world, mak
     csv = client.get("/export/organisations.csv?q=100%25").data.decode("utf-8-sig")
     assert "达标率100%检测公司" in csv
     assert "达标率1000检测公司" not in csv
+
+
+def test_list_counts_are_bounded_and_say_more_than(
+    app, client, auth, world, make_need, monkeypatch
+):
+    """A list never counts every row of a big table on each view: it counts up to a bound
+    (and a few pages past the current one) and says "more than N"."""
+    from sqlalchemy import event
+
+    from needs_tracker.common import listing
+
+    monkeypatch.setattr(listing, "COUNT_BOUND", 3)
+    monkeypatch.setitem(app.config, "PER_PAGE", 1)
+    for i in range(11):
+        make_need(world["org_a"], f"计数需求{i:02d}")
+    auth.login("member")  # 12 needs in centre A
+    counts: list[str] = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):
+        if "count(" in statement.lower():
+            counts.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        page = client.get("/needs/").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+    assert "超过 6 条" in page  # page 1 of 1 row each: counted up to 5 pages ahead
+    assert 'href="/needs/?page=2"' in page
+    assert counts
+    assert all("LIMIT" in c.upper() for c in counts)
+    last = client.get("/needs/?page=12").get_data(as_text=True)
+    assert "共 12 条" in last
+    assert "超过" not in last
+    assert client.get("/needs/?page=13").status_code == 200

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from needs_tracker import create_app
 from needs_tracker.extensions import db
+from needs_tracker.needs.search import include_object
 
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def test_upgrade_gives_the_models_schema(fresh_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
             diff = compare_metadata(ctx, db.metadata)
         db.engine.dispose()
     assert diff == []

@@ -33,7 +33,14 @@ EXCLUDED_TABLES = frozenset(
 )
 # Columns whose changes are bookkeeping, not content (a login must not look like an edit).
 IGNORED_COLUMNS = frozenset(
-    {"updated_at", "version", "last_login_at", "failed_logins", "session_version"}
+    {
+        "updated_at",
+        "version",
+        "last_login_at",
+        "failed_logins",
+        "session_version",
+        "search_terms",  # derived from title and description, which are recorded
+    }
 )
 # Columns recorded only as "changed", never with their value.
 REDACTED_COLUMNS = frozenset({"password_hash"})

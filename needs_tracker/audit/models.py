@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, DateTime, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from needs_tracker.common.models import utcnow
@@ -22,6 +22,11 @@ class AuditEntry(db.Model):
 
     __tablename__ = "audit_entries"
     __audit__ = False
+    # A record's history (its own entries, then its child rows'): one index lookup each.
+    __table_args__ = (
+        Index("ix_audit_entries_record", "table_name", "record_id"),
+        Index("ix_audit_entries_parent", "parent_table", "parent_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, cast, or_, select
+from sqlalchemy import Select, String, cast, or_, select, union_all
 
 from needs_tracker.audit.models import AuditEntry
 from needs_tracker.common.models import CentreOwnedMixin
@@ -71,14 +71,17 @@ def record_is_visible(table: str, record_id: int, scope: Scope, is_admin: bool) 
 
 def history_stmt(table: str, record_id: int) -> Select:
     """Entries of a record and of its child rows (status changes, team members), newest first."""
+    # Two index lookups joined by id: with an OR, the databases walked the whole trail
+    # newest-first (a second per detail page with 380,000 entries).
+    own = select(AuditEntry.id).where(
+        AuditEntry.table_name == table, AuditEntry.record_id == record_id
+    )
+    children = select(AuditEntry.id).where(
+        AuditEntry.parent_table == table, AuditEntry.parent_id == record_id
+    )
     return (
         select(AuditEntry)
-        .where(
-            or_(
-                (AuditEntry.table_name == table) & (AuditEntry.record_id == record_id),
-                (AuditEntry.parent_table == table) & (AuditEntry.parent_id == record_id),
-            )
-        )
+        .where(AuditEntry.id.in_(union_all(own, children)))
         .order_by(AuditEntry.id.desc())
     )
 

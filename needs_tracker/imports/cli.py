@@ -12,7 +12,13 @@ from sqlalchemy import select
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
-from needs_tracker.imports.export import export_rows, headers_of, to_csv, to_xlsx
+from needs_tracker.imports.export import (
+    count_export_rows,
+    headers_of,
+    iter_csv,
+    iter_export_rows,
+    write_xlsx,
+)
 from needs_tracker.imports.parsing import KINDS, FileError, Limits, parse_file
 from needs_tracker.imports.services import (
     CENTRE_KINDS,
@@ -160,12 +166,26 @@ def export_command(kind: str, output: Path, centre_name: str | None) -> None:
         set_scope(db.session, Scope(read_centres=ids, write_centres=frozenset()))
     else:
         set_scope(db.session, Scope.system())
-    rows = export_rows(kind)
-    if output.suffix.lower() == ".xlsx":
-        data = to_xlsx(headers_of(kind), rows, kind)
-    elif output.suffix.lower() == ".csv":
-        data = to_csv(headers_of(kind), rows)
-    else:
+    suffix = output.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
         raise click.ClickException("The output file must end in .xlsx or .csv")
-    output.write_bytes(data)
-    click.echo(f"Exported {len(rows)} {kind} to {output}.")
+    total = count_export_rows(kind)
+    click.echo(f"Exporting {total} {kind} to {output} ...", err=True)
+    written = 0
+
+    def progress():
+        # Rows are read in batches and written as they come: memory stays constant.
+        nonlocal written
+        for row in iter_export_rows(kind):
+            written += 1
+            if written % 10_000 == 0:
+                click.echo(f"  {written:,} / {total:,}", err=True)
+            yield row
+
+    if suffix == ".xlsx":
+        write_xlsx(output, headers_of(kind), progress(), kind)
+    else:
+        with output.open("wb") as fh:
+            for piece in iter_csv(headers_of(kind), progress()):
+                fh.write(piece)
+    click.echo(f"Exported {written} {kind} to {output}.")

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.listing import text_search
 from needs_tracker.experts import resource_views
 from needs_tracker.experts import views as expert_views
 from needs_tracker.experts.models import Expert, Resource
@@ -32,11 +31,12 @@ from needs_tracker.imports.parsing import (
     allowed_labels,
 )
 from needs_tracker.needs import views as need_views
-from needs_tracker.needs.models import Need
+from needs_tracker.needs.models import Need, need_fields
 from needs_tracker.needs.services import filter_needs
 from needs_tracker.organisations import views as organisation_views
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import filter_organisations
+from needs_tracker.taxonomy.models import TechField
 from needs_tracker.visits import views as visit_views
 from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import filter_visits
@@ -51,7 +51,20 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
+# The columns of a need's export row (no ORM objects: 300,000 of them cost minutes).
+NEED_COLUMNS = (
+    Need.id,
+    Organisation.name,
+    Need.title,
+    Need.description,
+    Need.need_type,
+    Need.urgency,
+    Need.budget,
+    Need.collected_on,
+)
+
+
+def filtered_select(kind: str, args: Mapping[str, str], *, columns: bool = False) -> Select:
     """The list page's query for kind, filtered by the same query-string arguments.
 
     Filters and search columns are the list pages' own; only the order differs (a stable
@@ -60,33 +73,36 @@ def filtered_select(kind: str, args: Mapping[str, str]) -> Select:
     errors: list[str] = []  # an unreadable date is ignored, as on the list page
     if kind == "organisations":
         stmt = filter_organisations(select(Organisation), args)
-        columns = organisation_views.LIST_SPEC.search_columns
+        spec = organisation_views.LIST_SPEC
         order = (Organisation.name, Organisation.id)
     elif kind == "experts":
         stmt = filter_experts(select(Expert).options(selectinload(Expert.fields)), args)
-        columns = expert_views.EXPERT_LIST.search_columns
+        spec = expert_views.EXPERT_LIST
         order = (Expert.name, Expert.id)
     elif kind == "resources":
         stmt = filter_resources(select(Resource).options(selectinload(Resource.fields)), args)
-        columns = resource_views.RESOURCE_LIST.search_columns
+        spec = resource_views.RESOURCE_LIST
         order = (Resource.name, Resource.id)
     elif kind == "needs":
-        stmt = (
-            select(Need)
-            .join(Need.organisation)
-            .options(selectinload(Need.organisation), selectinload(Need.fields))
-        )
+        if columns:
+            stmt = select(*NEED_COLUMNS).join(Need.organisation)
+        else:
+            stmt = (
+                select(Need)
+                .join(Need.organisation)
+                .options(selectinload(Need.organisation), selectinload(Need.fields))
+            )
         stmt = filter_needs(stmt, args, errors)
-        columns = need_views.LIST_SPEC.search_columns
+        spec = need_views.LIST_SPEC
         order = (Need.collected_on.desc(), Need.id.desc())
     elif kind == "visits":
         stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
         stmt = filter_visits(stmt, args, errors)
-        columns = visit_views.LIST_SPEC.search_columns
+        spec = visit_views.LIST_SPEC
         order = (Visit.visit_date.desc(), Visit.id.desc())
     else:
         raise ValueError(kind)
-    stmt = text_search(stmt, columns, args.get("q", "").strip()[:100])
+    stmt = spec.search(stmt, args.get("q", "").strip()[:100])
     return stmt.order_by(*order)
 
 
@@ -131,16 +147,11 @@ def row_of(kind: str, obj: Any) -> list[Any]:
             obj.maturity,
         ]
     if kind == "needs":
-        return [
-            obj.organisation.name,
-            obj.title,
-            obj.description,
+        return _need_row(
+            (obj.id, obj.organisation.name, obj.title, obj.description, obj.need_type)
+            + (obj.urgency, obj.budget, obj.collected_on),
             _names(obj.fields),
-            labels["need_type"].get(obj.need_type, obj.need_type),
-            labels["urgency"].get(obj.urgency, obj.urgency),
-            obj.budget,
-            obj.collected_on,
-        ]
+        )
     if kind == "visits":
         team = "、".join(
             "/".join(p for p in (m.name, m.title, m.organisation_name)).rstrip("/")
@@ -157,15 +168,69 @@ def row_of(kind: str, obj: Any) -> list[Any]:
     raise ValueError(kind)
 
 
+def _need_row(values: tuple, fields: str) -> list[Any]:
+    """A need's export row from its NEED_COLUMNS values and its field names."""
+    _id, company, title, description, need_type, urgency, budget, collected_on = values
+    labels = CHOICE_LABELS
+    return [
+        company,
+        title,
+        description,
+        fields,
+        labels["need_type"].get(need_type, need_type),
+        labels["urgency"].get(urgency, urgency),
+        budget,
+        collected_on,
+    ]
+
+
+def _need_field_names(need_ids: list[int]) -> dict[int, str]:
+    """The field names of each need, joined as in the export, in the fields' order."""
+    stmt = (
+        select(need_fields.c.need_id, TechField.name)
+        .join(TechField, TechField.id == need_fields.c.field_id)
+        .where(need_fields.c.need_id.in_(need_ids))
+        .order_by(need_fields.c.need_id, TechField.position)
+    )
+    out: dict[int, list[str]] = {}
+    for need_id, name in db.session.execute(stmt):
+        out.setdefault(need_id, []).append(name)
+    return {k: "、".join(v) for k, v in out.items()}
+
+
 def headers_of(kind: str) -> list[str]:
     """The Chinese template headers of kind."""
     return [spec.label for spec in KINDS[kind]]
 
 
+# Rows fetched (and their related rows loaded) per round trip when streaming an export.
+EXPORT_BATCH = 1000
+
+
 def export_rows(kind: str, args: Mapping[str, str] | None = None) -> list[list[Any]]:
     """Every row of kind visible to the current scope, filtered like the list page."""
-    stmt = filtered_select(kind, args or {})
-    return [row_of(kind, obj) for obj in db.session.scalars(stmt)]
+    return list(iter_export_rows(kind, args))
+
+
+def iter_export_rows(kind: str, args: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
+    """The rows of export_rows one batch at a time, so 300,000 needs use constant memory."""
+    if kind == "needs":
+        stmt = filtered_select(kind, args or {}, columns=True)
+        result = db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+        for batch in result.partitions():
+            names = _need_field_names([r[0] for r in batch])
+            for r in batch:
+                yield _need_row(tuple(r), names.get(r[0], ""))
+        return
+    stmt = filtered_select(kind, args or {}).execution_options(yield_per=EXPORT_BATCH)
+    for obj in db.session.scalars(stmt):
+        yield row_of(kind, obj)
+
+
+def count_export_rows(kind: str, args: Mapping[str, str] | None = None) -> int:
+    """How many rows the export of kind with these filters will write."""
+    sub = filtered_select(kind, args or {}).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(sub)) or 0
 
 
 def _csv_value(value: Any) -> str:
@@ -178,18 +243,39 @@ def _csv_value(value: Any) -> str:
     return str(neutralise(value))
 
 
-def to_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
+def to_csv(headers: list[str], rows: Iterable[list[Any]]) -> bytes:
     """CSV in UTF-8 with a BOM, so Excel opens Chinese text correctly."""
+    return b"".join(iter_csv(headers, rows))
+
+
+def iter_csv(headers: list[str], rows: Iterable[list[Any]], chunk: int = 500) -> Iterator[bytes]:
+    """to_csv in pieces of about chunk rows, for a streamed download or file."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
-    for row in rows:
+    first = True
+    for i, row in enumerate(rows, start=1):
         writer.writerow([_csv_value(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+        if i % chunk == 0:
+            yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
+            first = False
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8-sig" if first else "utf-8")
 
 
-def to_xlsx(headers: list[str], rows: list[list[Any]], title: str = "Sheet1") -> bytes:
+def to_xlsx(headers: list[str], rows: Iterable[list[Any]], title: str = "Sheet1") -> bytes:
     """An .xlsx workbook; text is never written as a formula."""
+    buf = io.BytesIO()
+    write_xlsx(buf, headers, rows, title)
+    return buf.getvalue()
+
+
+def write_xlsx(
+    target: Any, headers: list[str], rows: Iterable[list[Any]], title: str = "Sheet1"
+) -> None:
+    """Write an .xlsx workbook to target (a path or binary file) in openpyxl's write-only
+    mode, which keeps rows on disk, not in memory; text is never written as a formula."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -213,9 +299,7 @@ def to_xlsx(headers: list[str], rows: list[list[Any]], title: str = "Sheet1") ->
                 cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         ws.append(cells)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    wb.save(target)
 
 
 def annotated_xlsx(

@@ -6,7 +6,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Numeric, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Table,
+    Text,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
@@ -18,6 +30,7 @@ from needs_tracker.common.models import (
     utcnow,
 )
 from needs_tracker.extensions import db
+from needs_tracker.needs import search
 from needs_tracker.taxonomy.models import TechField
 
 if TYPE_CHECKING:
@@ -37,6 +50,13 @@ class Need(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, db
     """A company's technical need or bottleneck, followed from collection to outcome."""
 
     __tablename__ = "needs"
+    # Each list filter/sort, behind the centre scope (centre_id IN ...) when there is one:
+    # the default sort (newest first) and the status filter, per centre and consortium-wide.
+    __table_args__ = (
+        Index("ix_needs_centre_collected", "centre_id", "collected_on", "id"),
+        Index("ix_needs_collected_id", "collected_on", "id"),
+        Index("ix_needs_centre_status_collected", "centre_id", "status", "collected_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -51,6 +71,10 @@ class Need(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, db
     close_reason: Mapped[str] = mapped_column(String(300), default="")
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Bigrams of title and description for the search index (needs_tracker.needs.search).
+    search_terms: Mapped[str] = mapped_column(
+        Text, default=search.default_search_terms, server_default=""
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="needs")
     visit: Mapped[Visit | None] = relationship(back_populates="needs")
@@ -71,6 +95,17 @@ class Need(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, db
     def status_enum(self) -> NeedStatus:
         """Status as an enum member."""
         return NeedStatus(self.status)
+
+
+search.install(Need.__table__)
+
+
+@event.listens_for(Need, "before_update")
+def _refresh_search_terms(_mapper, _connection, need: Need) -> None:
+    """Keep the search terms in step with an edited title or description."""
+    state = inspect(need)
+    if state.attrs.title.history.has_changes() or state.attrs.description.history.has_changes():
+        need.search_terms = search.search_terms(need.title, need.description)
 
 
 class NeedStatusChange(db.Model):

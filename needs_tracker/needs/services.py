@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus
@@ -17,6 +17,7 @@ from needs_tracker.common.listing import filter_date_range, filter_field
 from needs_tracker.common.models import utcnow
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
+from needs_tracker.needs.search import need_text_clause
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.taxonomy.models import TechField
 
@@ -187,3 +188,11 @@ def filter_needs(stmt: Select, args: Mapping[str, str], errors: list[str]) -> Se
     if district:
         stmt = stmt.where(Organisation.district == district)
     return filter_date_range(stmt, Need.collected_on, errors, args)
+
+
+def search_needs(stmt: Select, q: str) -> Select:
+    """Needs whose title or description contains q (through the search index) or whose
+    company's name does; the list page's and the export's search."""
+    dialect = db.session.get_bind().dialect.name
+    companies = select(Organisation.id).where(Organisation.name.icontains(q, autoescape=True))
+    return stmt.where(or_(need_text_clause(dialect, q), Need.organisation_id.in_(companies)))

@@ -38,6 +38,7 @@ from needs_tracker.needs.services import (
     filter_needs,
     is_backward_move,
     need_data_from_form,
+    search_needs,
     transition_need,
     update_need,
 )
@@ -56,6 +57,7 @@ LIST_SPEC = ListSpec(
     },
     default_sort="-collected",
     search_columns=[Need.title, Need.description, Organisation.name],
+    searcher=search_needs,
 )
 
 EDIT_FIELDS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.choices import OrganisationKind
@@ -25,6 +25,8 @@ class Organisation(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampM
     """A company (企业) or a university / institute / government body visited by a centre."""
 
     __tablename__ = "organisations"
+    # The company list's default sort (by name) behind the centre scope.
+    __table_args__ = (Index("ix_organisations_centre_name", "centre_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

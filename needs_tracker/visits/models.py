@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from needs_tracker.common.choices import VisitStatus
@@ -34,6 +34,8 @@ class Visit(CentreOwnedMixin, SoftDeleteMixin, VersionedMixin, TimestampMixin, d
     """One outing of a service team to one or more organisations."""
 
     __tablename__ = "visits"
+    # The visit list's default sort (newest first) behind the centre scope.
+    __table_args__ = (Index("ix_visits_centre_date", "centre_id", "visit_date", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_date: Mapped[date] = mapped_column(Date, index=True)
