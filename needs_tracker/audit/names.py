@@ -9,7 +9,7 @@ here. Names are read in one query per table for a whole page of entries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -66,9 +66,16 @@ def _snapshot_name(values: dict[str, Any] | None) -> str | None:
 class EntryNames:
     """Names for a page of entries: who acted, what record, and each id value."""
 
-    def __init__(self, entries: Iterable[AuditEntry], users: dict[int, str]) -> None:
+    def __init__(
+        self,
+        entries: Iterable[AuditEntry],
+        users: dict[int, str],
+        hidden: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.entries = list(entries)
         self.users = users
+        # Columns whose values this reader may not see (experts' contact data), by table.
+        self.hidden = hidden or {}
         wanted: dict[str, set[int]] = defaultdict(set)
         for e in self.entries:
             if e.record_id is not None and not _snapshot_name(e.after or e.before):
@@ -125,6 +132,8 @@ class EntryNames:
 
     def value(self, e: AuditEntry, key: str, value: Any) -> str:
         """A recorded value as a reader wants it: users and ids by name, codes by label."""
+        if key in self.hidden.get(e.table_name, ()):
+            return "***"
         if key in USER_COLUMNS and isinstance(value, int):
             return self.users.get(value, f"#{value}")
         target = _target_table(e.table_name, key) if key != "id" else None

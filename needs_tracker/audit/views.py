@@ -54,6 +54,11 @@ def _visible_value_label(table: str, column: str, value):
     return value_label(table, column, value)
 
 
+def _hidden_columns() -> dict[str, frozenset[str]]:
+    """The columns whose values the current user may not read in the trail."""
+    return {} if can_see_contacts(current_user) else CONTACT_COLUMNS
+
+
 def _template_globals() -> dict:
     return {
         "action_labels": ACTION_LABELS,
@@ -79,7 +84,7 @@ def history(table: str, record_id: int):
         page=page,
         table=table,
         record_id=record_id,
-        names=EntryNames(page.items, user_names(page.items)),
+        names=EntryNames(page.items, user_names(page.items), _hidden_columns()),
         **_template_globals(),
     )
 
@@ -142,7 +147,7 @@ def search():
         args=args,
         errors=errors,
         tables=audited_tables(),
-        names=EntryNames(page.items, user_names(page.items)),
+        names=EntryNames(page.items, user_names(page.items), _hidden_columns()),
         **_template_globals(),
     )
 
@@ -161,7 +166,7 @@ def history_panel(table: str):
                 entries=entries,
                 table=table,
                 record_id=obj.id,
-                names=EntryNames(entries, user_names(entries)),
+                names=EntryNames(entries, user_names(entries), _hidden_columns()),
                 **_template_globals(),
             )
         )
