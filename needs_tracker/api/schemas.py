@@ -1,0 +1,228 @@
+"""Pydantic models of the API's requests and responses: the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_PAGE = 100
+
+
+class ListQuery(BaseModel):
+    """Cursor pagination: pass back next_cursor to get the following page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=MAX_PAGE, description="Rows per page (1-100).")
+    cursor: str | None = Field(
+        None, max_length=200, description="next_cursor of the previous page; omit for the first."
+    )
+
+
+class SuggestQuery(BaseModel):
+    """How many suggestions to return."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top: int = Field(10, ge=1, le=200, description="Number of suggestions (1-200).")
+
+
+class FieldProblem(BaseModel):
+    """One invalid value in a request."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+    request_id: str | None = None
+
+
+class Ref(BaseModel):
+    """A related record by id and name."""
+
+    id: int
+    name: str
+
+
+class StatusChange(BaseModel):
+    """One transition of a need's or a match's status."""
+
+    from_status: str | None
+    to_status: str
+    at: datetime
+    note: str
+
+
+class NeedOut(BaseModel):
+    """A company's technical need, with its fields and status history."""
+
+    id: int
+    centre_id: int
+    organisation: Ref
+    visit_id: int | None
+    title: str
+    description: str
+    need_type: str
+    urgency: str
+    budget: str | None = Field(description="万元, as a decimal string")
+    collected_on: date
+    status: str
+    close_reason: str
+    status_changed_at: datetime
+    fields: list[Ref]
+    history: list[StatusChange]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrganisationOut(BaseModel):
+    """A company or university of the centre."""
+
+    id: int
+    centre_id: int
+    name: str
+    short_name: str
+    kind: str
+    credit_code: str | None
+    district: str
+    industry: str
+    size: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    notes: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExpertOut(BaseModel):
+    """An expert of the shared pool (contact details are not served by the API)."""
+
+    id: int
+    name: str
+    title: str
+    organisation: str
+    department: str
+    expertise: str
+    region: str
+    fields: list[Ref]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResourceOut(BaseModel):
+    """An achievement, lab or platform of the shared pool."""
+
+    id: int
+    name: str
+    kind: str
+    owner_organisation: str
+    description: str
+    maturity: str
+    region: str
+    fields: list[Ref]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TeamMemberOut(BaseModel):
+    """A member of a visit's service team."""
+
+    name: str
+    title: str
+    organisation_name: str
+
+
+class VisitOut(BaseModel):
+    """A service team's visit to one or more organisations."""
+
+    id: int
+    centre_id: int
+    visit_date: date
+    status: str
+    purpose: str
+    summary: str
+    organisations: list[Ref]
+    team: list[TeamMemberOut]
+    need_ids: list[int]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MatchOut(BaseModel):
+    """A need matched to an expert or a resource, with its transitions."""
+
+    id: int
+    centre_id: int
+    need_id: int
+    expert_id: int | None
+    resource_id: int | None
+    status: str
+    score: float | None
+    reasons: str
+    declined_by: str
+    decline_reason: str
+    decline_note: str
+    amount: str | None = Field(description="万元 at agreement, as a decimal string")
+    docking_event_id: int | None
+    keep_need_open: bool
+    status_changed_at: datetime
+    transitions: list[StatusChange]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SuggestionOut(BaseModel):
+    """One ranked candidate: the keys of `flask match suggest --json`."""
+
+    rank: int
+    kind: str
+    id: int
+    name: str
+    organisation: str
+    score: float
+    reasons: list[str]
+
+
+class SuggestionList(BaseModel):
+    """Ranked candidates for a need."""
+
+    need_id: int
+    items: list[SuggestionOut]
+
+
+def page_model(item: type[BaseModel], name: str) -> type[BaseModel]:
+    """A page of items with the cursor of the next page (null on the last)."""
+    from pydantic import create_model
+
+    return create_model(
+        name,
+        __doc__=f"A page of {item.__name__.removesuffix('Out').lower()} records.",
+        items=(list[item], ...),
+        next_cursor=(str | None, None),
+    )
+
+
+NeedPage = page_model(NeedOut, "NeedPage")
+OrganisationPage = page_model(OrganisationOut, "OrganisationPage")
+ExpertPage = page_model(ExpertOut, "ExpertPage")
+ResourcePage = page_model(ResourceOut, "ResourcePage")
+VisitPage = page_model(VisitOut, "VisitPage")
+MatchPage = page_model(MatchOut, "MatchPage")
