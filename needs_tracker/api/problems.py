@@ -79,7 +79,8 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]
     for err in errors:
         loc = ".".join(str(part) for part in err.get("loc", ()) if part != "__root__")
         ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | str)}
-        out.append(FieldError(field=loc, kind=str(err.get("type", "")), params=ctx))
+        kind = "cursor" if loc == "cursor" else str(err.get("type", ""))
+        out.append(FieldError(field=loc, kind=kind, params=ctx))
     return out
 
 

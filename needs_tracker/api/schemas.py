@@ -16,7 +16,9 @@ class ListQuery(BaseModel):
 
     limit: int = Field(50, ge=1, le=MAX_PAGE, description="Rows per page (1-100).")
     cursor: str | None = Field(
-        None, max_length=200, description="next_cursor of the previous page; omit for the first."
+        None,
+        pattern=r"^[0-9a-f]{1,8}$",
+        description="next_cursor of the previous page (opaque); omit for the first page.",
     )
 
 
