@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     """Register the API blueprint, its CLI group, rate limit and error documents."""
     from needs_tracker.api.cli import token_cli
     from needs_tracker.api.problems import http_problem, problem_response
+    from needs_tracker.api import writes  # noqa: F401 - adds the write routes to bp
     from needs_tracker.api.views import bp, rate_limit_key, rate_limit_value, spec
     from needs_tracker.common.scoping import ScopeViolation
     from needs_tracker.extensions import csrf, db, limiter
@@ -31,6 +32,9 @@ def init_app(app: Flask) -> None:
     html_http = handlers.get(HTTPException)
     html_scope = handlers.get(ScopeViolation)
     html_500 = handlers.get(Exception)
+    from sqlalchemy.orm.exc import StaleDataError
+
+    html_stale = handlers.get(StaleDataError)
 
     def on_http(error: HTTPException):
         if request.path.startswith(API_PREFIX):
@@ -50,7 +54,16 @@ def init_app(app: Flask) -> None:
             return problem_response(500)
         return html_500(error)
 
+    def on_stale(error: StaleDataError):
+        # Two saves passed the If-Match check together; the database let one through.
+        if request.path.startswith(API_PREFIX):
+            db.session.rollback()
+            return problem_response(412)
+        return html_stale(error)
+
     app.register_error_handler(HTTPException, on_http)
+    if html_stale is not None:
+        app.register_error_handler(StaleDataError, on_stale)
     if html_scope is not None:
         app.register_error_handler(ScopeViolation, on_scope)
     if html_500 is not None:

@@ -20,6 +20,8 @@ _TITLES = {
     405: lazy_gettext("Method not allowed"),
     406: lazy_gettext("Not acceptable"),
     412: lazy_gettext("Precondition failed"),
+    422: lazy_gettext("Unprocessable request"),
+    428: lazy_gettext("Precondition required"),
     413: lazy_gettext("Request too large"),
     415: lazy_gettext("Unsupported media type"),
     429: lazy_gettext("Too many requests"),
@@ -31,6 +33,10 @@ _DETAILS = {
     403: lazy_gettext("This token may only read; ask an administrator for a write token."),
     404: lazy_gettext("There is no such record, or this token may not see it."),
     405: lazy_gettext("This method is not allowed on this resource."),
+    412: lazy_gettext(
+        "The record changed since you read it (ETag no longer matches); read it again."
+    ),
+    428: lazy_gettext("Send If-Match with the ETag of the version you read."),
     429: lazy_gettext("This token has made too many requests; wait and try again."),
     500: lazy_gettext("An unexpected error occurred; quote the request id when reporting it."),
 }
@@ -44,6 +50,10 @@ _FIELD_MESSAGES = {
     "string_too_long": lazy_gettext("Must be at most %(max_length)s characters."),
     "extra_forbidden": lazy_gettext("Unknown parameter."),
     "cursor": lazy_gettext("Not a cursor returned by this API; start again without it."),
+    "idempotency_key": lazy_gettext("Must be 1 to 200 characters."),
+    "idempotency_reused": lazy_gettext(
+        "This key was already used with a different request; use a new key."
+    ),
 }
 
 
@@ -85,6 +95,9 @@ def field_errors_from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]
 
 
 def _message(error: FieldError) -> str:
+    if error.kind == "message":
+        # Already in the caller's language (e.g. the web form's own message).
+        return str(error.params.get("text", ""))
     template = _FIELD_MESSAGES.get(error.kind)
     if template is None:
         return gettext("Invalid value.")

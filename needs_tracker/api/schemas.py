@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+from needs_tracker.common.choices import NeedType, Urgency
 
 MAX_PAGE = 100
 
@@ -228,3 +233,72 @@ ExpertPage = page_model(ExpertOut, "ExpertPage")
 ResourcePage = page_model(ResourceOut, "ResourcePage")
 VisitPage = page_model(VisitOut, "VisitPage")
 MatchPage = page_model(MatchOut, "MatchPage")
+
+
+def _literal(values: tuple[str, ...]) -> Any:
+    return Literal.__getitem__(values)
+
+
+NeedTypeValue = _literal(tuple(t.value for t in NeedType))
+UrgencyValue = _literal(tuple(u.value for u in Urgency))
+MAX_ID = 2**31 - 1
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # JSON has no date type: only "YYYY-MM-DD" strings, not pydantic's lax 0 -> 1970-01-01.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return date.fromisoformat(value)
+
+
+# Body values are exactly the JSON types the document states (no "1" for 1, no 1.0).
+Id = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
+JsonDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class NeedIn(BaseModel):
+    """A new need. The web form's rules apply too: the organisation, visit and fields must be
+    ones this token's centre may choose, and the title may not be blank."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: Id
+    title: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    description: str = Field("", max_length=10000)
+    field_ids: list[Id] = Field(default_factory=list, max_length=50)
+    need_type: NeedTypeValue = "rnd"  # type: ignore[valid-type]
+    urgency: UrgencyValue = "low"  # type: ignore[valid-type]
+    budget: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
+    collected_on: JsonDate
+    visit_id: Id | None = None
+
+
+class IdempotencyHeaders(BaseModel):
+    """Optional Idempotency-Key of a POST."""
+
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Any unique string per intended write; a retry with it replays the answer.",
+    )
+
+
+class NeedPatch(BaseModel):
+    """Changes to a need: only the keys sent are changed (send If-Match with the ETag)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: Id | None = None
+    title: str | None = Field(None, min_length=1, max_length=200, pattern=r"\S")
+    description: str | None = Field(None, max_length=10000)
+    field_ids: list[Id] | None = Field(None, max_length=50)
+    need_type: NeedTypeValue | None = None  # type: ignore[valid-type]
+    urgency: UrgencyValue | None = None  # type: ignore[valid-type]
+    budget: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
+    collected_on: JsonDate | None = None
+    visit_id: Id | None = None

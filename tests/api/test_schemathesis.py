@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.api.conftest import bearer
 
@@ -30,14 +31,14 @@ def _wsgi(environ, start_response):
 
 @pytest.fixture
 def fuzz_world(app, world, make_token) -> dict[str, Any]:
-    """The usual two-centre world and a read token of centre A."""
+    """The usual two-centre world and a write token of centre A (reads and writes)."""
     from needs_tracker.extensions import db
     from needs_tracker.matching.services import propose_match
 
     propose_match(world["need_a"], "expert", world["expert"].id, world["users"]["member"])
     db.session.commit()
     _TARGET["app"] = app
-    return {**world, "token": make_token(world["a"])}
+    return {**world, "token": make_token(world["a"], scope="write")}
 
 
 def _document() -> dict[str, Any]:
@@ -71,4 +72,9 @@ def test_served_document_is_the_one_fuzzed(client):
 def test_every_operation_keeps_its_contract(case, fuzz_world):
     # identity: the in-process WSGI transport does not undo Flask-Compress's gzip/br/zstd.
     headers = bearer(fuzz_world["token"], **{"Accept-Encoding": "identity"})
-    case.call_and_validate(headers=headers)
+    excluded = []
+    if case.method in {"POST", "PATCH"}:
+        # A schema-valid body may still name another centre's organisation or a field that
+        # does not exist: the form refuses it (400), which no JSON Schema can foresee.
+        excluded.append(positive_data_acceptance)
+    case.call_and_validate(headers=headers, excluded_checks=excluded)
