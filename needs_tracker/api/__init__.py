@@ -10,9 +10,9 @@ API_PREFIX = "/api/"
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint, its CLI group, rate limit and error documents."""
+    from needs_tracker.api import writes  # noqa: F401 - adds the write routes to bp
     from needs_tracker.api.cli import token_cli
     from needs_tracker.api.problems import http_problem, problem_response
-    from needs_tracker.api import writes  # noqa: F401 - adds the write routes to bp
     from needs_tracker.api.views import bp, rate_limit_key, rate_limit_value, spec
     from needs_tracker.common.scoping import ScopeViolation
     from needs_tracker.extensions import csrf, db, limiter

@@ -66,22 +66,34 @@ def need_json(need: Need) -> dict[str, Any]:
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
     """An organisation with its contact details (the centre's own data)."""
-    keys = (
-        "id centre_id name short_name kind credit_code district industry size address "
-        "contact_name contact_phone contact_email notes"
-    ).split()
+    keys = [
+        "id",
+        "centre_id",
+        "name",
+        "short_name",
+        "kind",
+        "credit_code",
+        "district",
+        "industry",
+        "size",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "notes",
+    ]
     return {**{k: getattr(org, k) for k in keys}, **_stamps(org)}
 
 
 def expert_json(expert: Expert) -> dict[str, Any]:
     """An expert without phone or e-mail: the API never serves expert contact details."""
-    keys = "id name title organisation department expertise region".split()
+    keys = ["id", "name", "title", "organisation", "department", "expertise", "region"]
     return {**{k: getattr(expert, k) for k in keys}, "fields": _fields(expert), **_stamps(expert)}
 
 
 def resource_json(resource: Resource) -> dict[str, Any]:
     """A resource of the shared pool, without its contact."""
-    keys = "id name kind owner_organisation description maturity region".split()
+    keys = ["id", "name", "kind", "owner_organisation", "description", "maturity", "region"]
     return {
         **{k: getattr(resource, k) for k in keys},
         "fields": _fields(resource),
@@ -110,17 +122,32 @@ def visit_json(visit: Visit) -> dict[str, Any]:
 
 def match_json(match: Match) -> dict[str, Any]:
     """A match with its transitions."""
-    keys = (
-        "id centre_id need_id expert_id resource_id status score reasons declined_by "
-        "decline_reason decline_note docking_event_id keep_need_open"
-    ).split()
+    keys = [
+        "id",
+        "centre_id",
+        "need_id",
+        "expert_id",
+        "resource_id",
+        "status",
+        "score",
+        "reasons",
+        "declined_by",
+        "decline_reason",
+        "decline_note",
+        "docking_event_id",
+        "keep_need_open",
+    ]
     return {
         **{k: getattr(match, k) for k in keys},
         "amount": _money(match.amount),
         "status_changed_at": _ts(match.status_changed_at),
         "transitions": [
-            {"from_status": t.from_status, "to_status": t.to_status, "at": _ts(t.at),
-             "note": t.note}
+            {
+                "from_status": t.from_status,
+                "to_status": t.to_status,
+                "at": _ts(t.at),
+                "note": t.note,
+            }
             for t in match.transitions
         ],
         **_stamps(match),

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, json, request
 from spectree import Response as Resp
 from spectree import SecurityScheme, SpecTree
-from spectree.models import SecuritySchemeData, SecureType
+from spectree.models import SecureType, SecuritySchemeData
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -44,7 +44,9 @@ def _validation_hook(_req, _resp, error, _instance, model_adapter) -> None:
     if error is not None:
         # pydantic's own list keeps the context (the bound in "at least 1"); spectree's drops it.
         errors = error.errors() if hasattr(error, "errors") else None
-        raise ApiProblem(400, field_errors_from_pydantic(errors or model_adapter.validation_errors(error)))
+        raise ApiProblem(
+            400, field_errors_from_pydantic(errors or model_adapter.validation_errors(error))
+        )
 
 
 spec = SpecTree(

@@ -27,10 +27,12 @@ def test_a_bad_parameter_is_a_problem_naming_the_field_in_chinese_by_default(cli
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
     assert {"type", "title", "status", "detail", "instance"} <= set(body)
-    assert body["status"] == 400 and body["instance"] == "/api/v1/needs"
+    assert body["status"] == 400
+    assert body["instance"] == "/api/v1/needs"
     assert body["errors"][0]["field"] == "limit"
     assert body["title"] == "请求无效"
-    assert "1" in body["errors"][0]["message"] and "不能小于" in body["errors"][0]["message"]
+    assert "1" in body["errors"][0]["message"]
+    assert "不能小于" in body["errors"][0]["message"]
     assert response.headers["Content-Language"] == "zh"
 
 
@@ -41,7 +43,9 @@ def test_the_problem_follows_accept_language(client, token_a):
     body = response.get_json()
     assert body["title"] == "Invalid request"
     assert body["errors"] == [{"field": "limit", "message": "Must be a whole number."}]
-    zh = client.get("/api/v1/needs?limit=abc", headers=bearer(token_a, **{"Accept-Language": "zh-CN"}))
+    zh = client.get(
+        "/api/v1/needs?limit=abc", headers=bearer(token_a, **{"Accept-Language": "zh-CN"})
+    )
     assert zh.get_json()["errors"][0]["message"] == "须为整数。"
 
 
@@ -49,7 +53,8 @@ def test_unknown_parameters_and_bad_cursors_are_named(client, token_a):
     body = client.get("/api/v1/needs?colour=red", headers=bearer(token_a)).get_json()
     assert body["errors"][0]["field"] == "colour"
     body = client.get("/api/v1/needs?cursor=%%%", headers=bearer(token_a)).get_json()
-    assert body["status"] == 400 and body["errors"][0]["field"] == "cursor"
+    assert body["status"] == 400
+    assert body["errors"][0]["field"] == "cursor"
 
 
 @pytest.mark.parametrize(
@@ -80,9 +85,11 @@ def test_detail_has_an_etag_that_answers_304_until_the_record_changes(client, wo
     path = f"/api/v1/needs/{world['need_a'].id}"
     first = client.get(path, headers=bearer(token_a))
     etag = first.headers["ETag"]
-    assert first.status_code == 200 and etag.startswith('"')
+    assert first.status_code == 200
+    assert etag.startswith('"')
     again = client.get(path, headers=bearer(token_a, **{"If-None-Match": etag}))
-    assert again.status_code == 304 and again.data == b""
+    assert again.status_code == 304
+    assert again.data == b""
     assert again.headers["ETag"] == etag
 
     world["need_a"].title = "焊缝缺陷自动检测（二期）"
@@ -97,7 +104,8 @@ def test_need_detail_carries_fields_and_status_history(client, world, token_a):
     body = client.get(f"/api/v1/needs/{world['need_a'].id}", headers=bearer(token_a)).get_json()
     assert body["fields"] == [{"id": world["field"].id, "name": "智能检测"}]
     assert body["organisation"]["name"] == "潍坊天恒检测科技有限公司"
-    assert body["history"] and body["history"][0]["to_status"] == body["status"]
+    assert body["history"]
+    assert body["history"][0]["to_status"] == body["status"]
     assert body["collected_on"] == "2021-03-18"
 
 
@@ -124,7 +132,9 @@ def test_cursor_pages_cover_every_row_once_even_when_rows_are_added_meanwhile(
     for i in range(5):
         make_need(world["org_a"], f"需求{i}", collected_on=date(2021, 4, i + 1))
     before = _walk(client, token_a, limit=2)
-    assert len(before) == 6 and len(set(before)) == 6 and before == sorted(before)
+    assert len(before) == 6
+    assert len(set(before)) == 6
+    assert before == sorted(before)
 
     added: list[int] = []
 
@@ -139,7 +149,8 @@ def test_cursor_pages_cover_every_row_once_even_when_rows_are_added_meanwhile(
 
 def test_the_last_page_has_no_cursor(client, world, token_a):
     body = client.get("/api/v1/needs?limit=100", headers=bearer(token_a)).get_json()
-    assert body["next_cursor"] is None and len(body["items"]) == 1
+    assert body["next_cursor"] is None
+    assert len(body["items"]) == 1
 
 
 # --- suggestions --------------------------------------------------------------------------------
@@ -192,8 +203,11 @@ def test_docs_page_and_its_files_are_served_locally(client):
     html = page.get_data(as_text=True)
     assert "<script>" not in html  # the CSP allows no inline script
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert urls and all(u.startswith("/api/v1/docs/") for u in urls)
+    assert urls
+    assert all(u.startswith("/api/v1/docs/") for u in urls)
     for url in urls:
         asset = client.get(url)
-        assert asset.status_code == 200 and len(asset.data) > 100
-        assert b"cdn.jsdelivr" not in asset.data and b"unpkg.com" not in asset.data
+        assert asset.status_code == 200
+        assert len(asset.data) > 100
+        assert b"cdn.jsdelivr" not in asset.data
+        assert b"unpkg.com" not in asset.data

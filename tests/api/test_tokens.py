@@ -24,7 +24,8 @@ def test_create_prints_the_token_once_on_its_last_line_and_stores_only_its_hash(
     result = _create(runner, "erp-sync", "--centre", centre.name, "--scope", "read")
     assert result.exit_code == 0, result.output
     secret = result.output.strip().splitlines()[-1]
-    assert secret.startswith("ntk_") and len(secret) > 40
+    assert secret.startswith("ntk_")
+    assert len(secret) > 40
 
     row = db.session.scalar(select(ApiToken).where(ApiToken.name == "erp-sync"))
     assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest()
@@ -37,7 +38,8 @@ def test_create_prints_the_token_once_on_its_last_line_and_stores_only_its_hash(
     assert client.get("/api/v1/needs", headers=bearer(secret)).status_code == 200
 
     listing = runner.invoke(args=["token", "list"])
-    assert "erp-sync" in listing.output and secret not in listing.output
+    assert "erp-sync" in listing.output
+    assert secret not in listing.output
     assert row.prefix in listing.output
 
 
@@ -47,7 +49,8 @@ def test_create_refuses_an_unknown_centre_a_duplicate_name_and_a_bad_scope(runne
     assert _create(runner, "x", "--centre", centre.name, "--scope", "admin").exit_code != 0
     assert _create(runner, "x", "--centre", centre.name, "--scope", "read").exit_code == 0
     again = _create(runner, "x", "--centre", centre.name, "--scope", "write")
-    assert again.exit_code != 0 and "already exists" in again.output
+    assert again.exit_code != 0
+    assert "already exists" in again.output
     assert db.session.scalar(select(ApiToken.scope).where(ApiToken.name == "x")) == "read"
 
 

@@ -45,9 +45,11 @@ def test_post_creates_a_need_like_the_form_and_audits_it_with_the_token_name(cli
     assert response.headers["ETag"]
     assert _count() == before + 1
     need = db.session.get(Need, body["id"])
-    assert need.centre_id == writer["a"].id and need.status == "collected"
+    assert need.centre_id == writer["a"].id
+    assert need.status == "collected"
     assert [f.id for f in need.fields] == [writer["field"].id]
-    assert str(need.budget) == "30.50" and body["budget"] == "30.50"
+    assert str(need.budget) == "30.50"
+    assert body["budget"] == "30.50"
     assert [h.to_status for h in need.history] == ["collected"]
     entry = db.session.scalar(
         select(AuditEntry).where(
@@ -56,7 +58,8 @@ def test_post_creates_a_need_like_the_form_and_audits_it_with_the_token_name(cli
             AuditEntry.action == "create",
         )
     )
-    assert entry is not None and entry.via == "api:mini-program"
+    assert entry is not None
+    assert entry.via == "api:mini-program"
 
 
 def test_the_same_idempotency_key_replays_the_first_answer_and_creates_nothing(client, writer):
@@ -86,7 +89,8 @@ def test_a_key_is_per_token(client, writer, make_token):
     client.post("/api/v1/needs", json=_body(writer), headers=bearer(writer["token"], **key))
     count = _count()
     second = client.post("/api/v1/needs", json=_body(writer), headers=bearer(other, **key))
-    assert second.status_code == 201 and "Idempotent-Replayed" not in second.headers
+    assert second.status_code == 201
+    assert "Idempotent-Replayed" not in second.headers
     assert _count() == count + 1
 
 
@@ -180,7 +184,8 @@ def test_patch_needs_the_current_etag(client, writer):
             AuditEntry.action == "update",
         )
     )
-    assert entry is not None and entry.via == "api:mini-program"
+    assert entry is not None
+    assert entry.via == "api:mini-program"
     assert entry.after["urgency"] == "high"
 
 
