@@ -36,6 +36,7 @@ _DETAILS = {
     412: lazy_gettext(
         "The record changed since you read it (ETag no longer matches); read it again."
     ),
+    415: lazy_gettext("Send the body as JSON (Content-Type: application/json)."),
     428: lazy_gettext("Send If-Match with the ETag of the version you read."),
     429: lazy_gettext("This token has made too many requests; wait and try again."),
     500: lazy_gettext("An unexpected error occurred; quote the request id when reporting it."),

@@ -29,6 +29,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _WRITE_ERRORS = {
     "HTTP_400": s.Problem,
     "HTTP_403": s.Problem,
+    "HTTP_415": s.Problem,
     **_COMMON,
 }
 
@@ -66,6 +67,12 @@ def validate_need(values: dict[str, Any]):
                 ],
             )
     return need_data_from_form(form)
+
+
+def _require_json(body: Any) -> None:
+    # Spectree validates JSON bodies only; a form or multipart body arrives unvalidated.
+    if body is None or not request.is_json:
+        raise ApiProblem(415)
 
 
 def _need_response(need: Need, status: int) -> Response:
@@ -107,6 +114,7 @@ def create_need_view(json: s.NeedIn):
     a retry with the same key and body returns the first answer and creates nothing."""
     from needs_tracker.needs.services import create_need
 
+    _require_json(json)
     key = request.headers.get(IDEMPOTENCY_HEADER)
     request_hash = hashlib.sha256(request.get_data()).hexdigest()
     if key is not None:
@@ -158,6 +166,7 @@ def update_need_view(need_id: int, json: s.NeedPatch):
     412 when someone changed it since, 428 without If-Match."""
     from needs_tracker.needs.services import update_need
 
+    _require_json(json)
     need = _get_or_404(_NEEDS, Need, need_id)
     current = ser.need_json(need)
     if not request.if_match:

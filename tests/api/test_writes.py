@@ -211,3 +211,18 @@ def test_patch_validates_like_the_form(client, writer):
     assert response.get_json()["errors"][0]["field"] == "organisation_id"
     db.session.refresh(writer["need_a"])
     assert writer["need_a"].organisation_id == writer["org_a"].id
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_body_that_is_not_json_is_415(client, writer, method):
+    path = "/api/v1/needs" if method == "POST" else f"/api/v1/needs/{writer['need_a'].id}"
+    before = _count()
+    response = client.open(
+        path,
+        method=method,
+        data={"title": "表单提交"},
+        headers=bearer(writer["token"], **{"If-Match": "*"}),
+    )
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"
+    assert _count() == before
