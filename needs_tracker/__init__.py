@@ -69,6 +69,7 @@ FEATURES = (
     "needs_tracker.dashboard",
     "needs_tracker.imports",
     "needs_tracker.ops",
+    "needs_tracker.api",
 )
 
 

@@ -1,5 +1,6 @@
 """Import every model so that metadata, Alembic and create_all see the whole schema."""
 
+import needs_tracker.api.models
 import needs_tracker.audit.models
 import needs_tracker.imports.models
 import needs_tracker.matching.models

@@ -244,6 +244,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
     stored = session.info.pop(BEFORE_KEY, {})
     scope = session.info.get(SCOPE_KEY)
     user_id = getattr(scope, "user_id", None)
+    via = getattr(scope, "via", None)
     now = utcnow()
     cache: dict = {}
     rows: list[dict[str, Any]] = []
@@ -254,6 +255,7 @@ def _after_flush(session: Session, _ctx: Any) -> None:
             {
                 "at": now,
                 "user_id": user_id,
+                "via": via,
                 "action": action.value,
                 "table_name": inspect(obj).mapper.local_table.name,
                 "record_id": _record_id(obj),

@@ -39,6 +39,8 @@ class AuditEntry(db.Model):
     # so that the parent's history shows it.
     parent_table: Mapped[str | None] = mapped_column(String(64))
     parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Set when the change came through something other than a user session (an API token).
+    via: Mapped[str | None] = mapped_column(String(120))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

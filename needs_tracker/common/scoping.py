@@ -32,6 +32,8 @@ class Scope:
     read_centres: frozenset[int] | None
     write_centres: frozenset[int] | None
     user_id: int | None = None
+    # Who acts when no user does (e.g. "api:erp-sync" for an API token): the audit names it.
+    via: str | None = None
 
     @classmethod
     def system(cls) -> Scope:
