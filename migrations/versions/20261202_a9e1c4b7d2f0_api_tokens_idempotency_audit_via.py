@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9e1c4b7d2f0'
-down_revision = '5ec0a7d31b2e'
+down_revision = 'c3d4e5f6a7b8'
 branch_labels = None
 depends_on = None
 
