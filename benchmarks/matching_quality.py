@@ -87,6 +87,13 @@ def pool_rows(realdata: Path) -> tuple[list[dict[str, str]], list[dict[str, str]
     return experts, achievements
 
 
+def achievement_text(r: dict[str, str]) -> str:
+    """An achievement's 简介 as imported: the description (the title when it has none; 简介
+    is required) and the application scope, which the template has no column for."""
+    scope = r["application_scope"].strip()
+    return (r["description"] or r["title"]) + (f"\n应用范围：{scope}" if scope else "")
+
+
 def import_pool(
     experts: list[dict[str, str]], achievements: list[dict[str, str]]
 ) -> tuple[list[Candidate], dict[tuple[str, int], Pair]]:
@@ -140,27 +147,28 @@ def import_pool(
                     "专利" if "专利" in r["ip_type"] else "科技成果",
                     r["institutions_mentioned"].split(";")[0].strip(),
                     "；".join(n for n in (r["tech_field"], r["tech_subfield"]) if n),
-                    # 简介 is required: an achievement without one is described by its title.
-                    (r["description"] or r["title"])
-                    + (f"\n应用范围：{r['application_scope']}" if r["application_scope"] else ""),
+                    achievement_text(r),
                     r["maturity"],
                 ]
                 for r in achievements
             ],
         )
         candidates = load_candidates()
-    # Back to the realdata ids: experts by (name, institution, research areas), achievements
-    # by (title, start of the description).
-    by_expert = {(r["name"], r["institution"], r["research_areas"]): r for r in experts}
-    by_ach = {(r["title"], (r["description"] or r["title"])[:100]): r for r in achievements}
+
+    # Back to the realdata ids, by name and text as imported (whitespace aside).
+    def key(name: str, text: str) -> tuple[str, str]:
+        return (name.strip(), "".join(text.split())[:120])
+
+    by_expert = {key(r["name"], r["research_areas"]): r for r in experts}
+    by_ach = {key(r["title"], achievement_text(r)): r for r in achievements}
     ids: dict[tuple[str, int], Pair] = {}
     for c in candidates:
         if c.kind == EXPERT:
-            r = by_expert.get((c.name, c.organisation, c.text))
+            r = by_expert.get(key(c.name, c.text))
             if r:
                 ids[c.key] = ("expert", r["expert_id"])
         else:
-            r = by_ach.get((c.name, c.text[:100]))
+            r = by_ach.get(key(c.name, c.text))
             if r:
                 ids[c.key] = ("achievement", r["ach_id"])
     return candidates, ids
