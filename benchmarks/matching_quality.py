@@ -373,6 +373,18 @@ def ladder(models: list[str]) -> list[tuple[str, EngineConfig, str | None]]:
     for m in models:
         alone = with_weights(replace(kind, semantic=True), semantic=1.0)
         steps.append((f"  ({m} alone, per kind)", alone, m))
+    if models:
+        full = replace(kind, semantic=True)
+        m = models[0]
+        for label, flag in (
+            ("whole profile text", "whole_profile"),
+            ("generic-word filter", "generic_filter"),
+            ("per-kind normalisation", "kind_norm"),
+            ("related terms", "related_terms"),
+            ("feedback", "feedback"),
+            ("field overlap", "use_fields"),
+        ):
+            steps.append((f"  (fused {m} minus {label})", replace(full, **{flag: False}), m))
     return steps
 
 
