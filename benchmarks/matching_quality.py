@@ -190,7 +190,7 @@ def load_grades(path: Path) -> dict[str, dict[Pair, int]]:
     if not path.exists():
         return grades
     for r in read_csv(path):
-        if r.get("grade", "").strip() == "":
+        if not (r.get("grade") or "").strip():
             continue
         grades[r["need_id"].strip()][(r["kind"].strip(), r["cand_id"].strip())] = int(r["grade"])
     return grades
