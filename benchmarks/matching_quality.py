@@ -396,11 +396,13 @@ FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> None:
     """Choose model, share, zero (by nDCG@5) and floor (by honest@5) on training folds."""
     kind = replace(EngineConfig(), floor=False)
-    points = [(m, a, z) for m in models for a in SHARES for z in ZEROS]
+    points = [(m, a, z, n) for m in models for a in SHARES for z in ZEROS for n in (True, False)]
     print(f"\n{folds}-fold cross-validation (seed {seed}), {len(points)} fusion settings")
-    runs = {
-        p: bench.run(with_weights(kind, semantic=p[1], semantic_zero=p[2]), p[0]) for p in points
-    }
+
+    def setting(p: tuple) -> EngineConfig:
+        return with_weights(replace(kind, kind_norm=p[3]), semantic=p[1], semantic_zero=p[2])
+
+    runs = {p: bench.run(setting(p), p[0]) for p in points}
     base = summarise(bench.run(EngineConfig.plain_tfidf()))
     order = sorted(bench.needs)
     random.Random(seed).shuffle(order)
@@ -415,8 +417,8 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
             return (round(s.ndcg, 9), round(s.p, 9))
 
         best = max(points, key=lambda p: (fit(runs[p]), -points.index(p)))
-        model, share, zero = best
-        chosen = with_weights(kind, semantic=share, semantic_zero=zero)
+        model, share, zero, norm = best
+        chosen = setting(best)
         floors = {
             fl: bench.run(with_weights(replace(chosen, floor=True), floor=fl), model)
             for fl in FLOORS
@@ -429,9 +431,27 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
             held[n] = runs[best][n]
             held_floor[n] = floors[floor][n]
         print(
-            f"  fold {f + 1}: chose {model} share {share} zero {zero} floor {floor}; "
+            f"  fold {f + 1}: chose {model} share {share} zero {zero} per-kind {norm} "
+            f"floor {floor}; "
             f"train nDCG@5 {summarise({n: runs[best][n] for n in train}).ndcg:.3f}"
         )
+    every = list(bench.needs)
+    best = max(
+        points,
+        key=lambda p: (
+            (round(summarise(runs[p]).ndcg, 9), round(summarise(runs[p]).p, 9)),
+            -points.index(p),
+        ),
+    )
+    floors = {
+        fl: bench.run(with_weights(replace(setting(best), floor=True), floor=fl), best[0])
+        for fl in FLOORS
+    }
+    floor = max(FLOORS, key=lambda fl: (round(summarise(floors[fl]).honest, 9), -fl))
+    print(
+        f"  chosen on all {len(every)} needs (what ships): {best[0]} share {best[1]} "
+        f"zero {best[2]} per-kind {best[3]} floor {floor}"
+    )
     head = "nDCG@5 P@5   strict judged honest empty  ratio nDCG, P@5"
     print(f"{'':<40}{head}")
     print(f"{'baseline (same run)':<40}{base.row()}")
