@@ -353,54 +353,65 @@ class Bench:
 
 
 def ladder(models: list[str]) -> list[tuple[str, EngineConfig, str | None]]:
-    """The baseline, the issue-3 engine and each ingredient added in turn."""
+    """The baseline, the issue-3 engine, each ingredient added in turn, and ablations."""
     base = EngineConfig.plain_tfidf()
     shipped = EngineConfig.shipped_issue3()
-    whole = replace(shipped, whole_profile=True)
+    full = EngineConfig()
+    char = replace(shipped, weights=replace(shipped.weights, char_share=full.weights.char_share))
+    whole = replace(char, whole_profile=True)
     generic = replace(whole, generic_filter=True)
-    kind = replace(generic, kind_norm=True)
     steps: list[tuple[str, EngineConfig, str | None]] = [
         ("plain char-bigram TF-IDF (baseline)", base, None),
         ("engine as shipped (issue 3)", shipped, None),
+        (f"+ character share {full.weights.char_share}", char, None),
         ("+ whole profile text", whole, None),
         ("+ generic words never match alone", generic, None),
-        ("+ per-kind normalisation", kind, None),
     ]
     for m in models:
-        sem = replace(kind, semantic=True)
-        steps.append((f"+ {m} embeddings fused (share 0.5)", sem, m))
-        steps.append((f"  + relevance floor {sem.weights.floor}", replace(sem, floor=True), m))
-    for m in models:
-        alone = with_weights(replace(kind, semantic=True), semantic=1.0)
+        sem = replace(full, floor=False)
+        steps.append((f"+ {m} fused (share {full.weights.semantic})", sem, m))
+        steps.append((f"+ relevance floor {full.weights.floor} (shipped)", full, m))
+        steps.append(("  (shipped + per-kind normalisation)", replace(full, kind_norm=True), m))
+        alone = with_weights(replace(full, floor=False, kind_norm=True), semantic=1.0)
         steps.append((f"  ({m} alone, per kind)", alone, m))
-    if models:
-        full = replace(kind, semantic=True)
-        m = models[0]
         for label, flag in (
             ("whole profile text", "whole_profile"),
             ("generic-word filter", "generic_filter"),
-            ("per-kind normalisation", "kind_norm"),
             ("related terms", "related_terms"),
             ("feedback", "feedback"),
             ("field overlap", "use_fields"),
         ):
-            steps.append((f"  (fused {m} minus {label})", replace(full, **{flag: False}), m))
+            steps.append((f"  (shipped minus {label})", replace(full, **{flag: False}), m))
+    steps.append(("  (shipped without vectors)", full, None))
     return steps
 
 
-SHARES = (0.3, 0.4, 0.5, 0.6, 0.7)
+SHARES = (0.0, 0.2, 0.3, 0.5)  # share of the sentence-vector similarity (0: lexical only)
 ZEROS = (0.1, 0.2, 0.3)
+CHAR_SHARES = (0.35, 0.8)  # share of character bigrams in the lexical text score
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
 def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> None:
     """Choose model, share, zero (by nDCG@5) and floor (by honest@5) on training folds."""
     kind = replace(EngineConfig(), floor=False)
-    points = [(m, a, z, n) for m in models for a in SHARES for z in ZEROS for n in (True, False)]
+    points = [
+        (m, a, z, n, c)
+        for m in models
+        for a in SHARES
+        for z in (ZEROS if a else ZEROS[:1])
+        for n in (True, False)
+        for c in CHAR_SHARES
+    ]
     print(f"\n{folds}-fold cross-validation (seed {seed}), {len(points)} fusion settings")
 
     def setting(p: tuple) -> EngineConfig:
-        return with_weights(replace(kind, kind_norm=p[3]), semantic=p[1], semantic_zero=p[2])
+        return with_weights(
+            replace(kind, kind_norm=p[3], semantic=p[1] > 0),
+            semantic=p[1],
+            semantic_zero=p[2],
+            char_share=p[4],
+        )
 
     runs = {p: bench.run(setting(p), p[0]) for p in points}
     base = summarise(bench.run(EngineConfig.plain_tfidf()))
@@ -417,7 +428,7 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
             return (round(s.ndcg, 9), round(s.p, 9))
 
         best = max(points, key=lambda p: (fit(runs[p]), -points.index(p)))
-        model, share, zero, norm = best
+        model, share, zero, norm, char = best
         chosen = setting(best)
         floors = {
             fl: bench.run(with_weights(replace(chosen, floor=True), floor=fl), model)
@@ -432,6 +443,7 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
             held_floor[n] = floors[floor][n]
         print(
             f"  fold {f + 1}: chose {model} share {share} zero {zero} per-kind {norm} "
+            f"char share {char} "
             f"floor {floor}; "
             f"train nDCG@5 {summarise({n: runs[best][n] for n in train}).ndcg:.3f}"
         )
@@ -450,7 +462,7 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
     floor = max(FLOORS, key=lambda fl: (round(summarise(floors[fl]).honest, 9), -fl))
     print(
         f"  chosen on all {len(every)} needs (what ships): {best[0]} share {best[1]} "
-        f"zero {best[2]} per-kind {best[3]} floor {floor}"
+        f"zero {best[2]} per-kind {best[3]} char share {best[4]} floor {floor}"
     )
     head = "nDCG@5 P@5   strict judged honest empty  ratio nDCG, P@5"
     print(f"{'':<40}{head}")

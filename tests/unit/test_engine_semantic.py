@@ -46,7 +46,7 @@ def test_semantic_link_ranks_and_is_named_in_the_reason():
     need = NeedQuery(title="产品外观瑕疵自动识别")
     # Vectors say expert 1 is close to the need though no word is shared.
     vectors = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
-    index = _index(pool, vectors=vectors)
+    index = _index(pool, with_weights(EngineConfig(), semantic=0.5), vectors=vectors)
     result = index.suggest(need, need_vector=np.array([0.9, 0.1], dtype=np.float32))
     assert result[0].id == 1
     assert result[0].reasons[0].startswith("语义相近：")
@@ -66,7 +66,8 @@ def test_whole_profile_uses_department_and_fields():
     assert whole[0].score > whole[1].score
 
 
-def test_kind_mix_neither_kind_floods_the_list():
+def test_kind_mix_per_kind_normalisation_keeps_both_kinds_in_the_list():
+    """With per-kind normalisation on, neither kind floods (off by default: see matching.md)."""
     text = "齿轮箱减速器传动系统振动噪声诊断"
     # Long resource texts repeating the need's words outscore short expert profiles.
     resources = [
@@ -76,7 +77,7 @@ def test_kind_mix_neither_kind_floods_the_list():
         Candidate("expert", i, f"专家{i}", text=f"减速器振动分析，课题{i}") for i in (1, 2, 3)
     ]
     need = NeedQuery(title="减速器齿轮箱振动噪声大", description="传动系统诊断")
-    mixed = _index(experts + resources, replace(EngineConfig(), floor=False))
+    mixed = _index(experts + resources, replace(EngineConfig(), floor=False, kind_norm=True))
     top = [s.kind for s in mixed.suggest(need, top=5)]
     assert "expert" in top
     assert "resource" in top
