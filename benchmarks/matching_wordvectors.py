@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import matching_quality as mq  # noqa: E402
+import matching_inhouse as mq  # noqa: E402
 
 from needs_tracker.matching.engine import EngineConfig, MatchIndex, Segmenter  # noqa: E402
 from needs_tracker.matching.evaluation import load_eval_set  # noqa: E402

@@ -162,6 +162,7 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
         F("name", ("姓名", "name"), True, max_len=60),
         F("organisation", ("单位", "organisation", "organization"), True, max_len=200),
         F("title", ("职称", "title"), max_len=60),
+        F("department", ("院系", "部门", "department"), max_len=200),
         F("expertise", ("研究方向", "expertise"), True),
         F("fields", ("技术领域", "fields"), type=LIST),
         F("phone", ("联系电话", "phone"), max_len=40),

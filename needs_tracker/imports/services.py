@@ -29,6 +29,7 @@ from needs_tracker.imports.identity import Candidate, CompanyIndex, clean_name, 
 from needs_tracker.imports.models import ImportBatch, ImportRecord, OrganisationMerge
 from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRow, Problem
 from needs_tracker.matching.models import DockingEvent, Match
+from needs_tracker.matching.services import after_bulk_change
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import FIELDS as ORGANISATION_FORM_FIELDS
@@ -64,7 +65,16 @@ ORG_FIELDS = (
     "contact_name",
     "contact_phone",
 )
-EXPERT_FIELDS = ("name", "organisation", "title", "expertise", "phone", "email", "region")
+EXPERT_FIELDS = (
+    "name",
+    "organisation",
+    "title",
+    "department",
+    "expertise",
+    "phone",
+    "email",
+    "region",
+)
 RESOURCE_FIELDS = ("name", "kind", "owner_organisation", "description", "maturity")
 NEED_FIELDS = ("title", "description", "need_type", "urgency", "budget", "collected_on")
 VISIT_FIELDS = ("visit_date", "purpose", "summary", "status")
@@ -892,6 +902,8 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
         batch.skipped_rows = skipped_rows_payload(plan) if c["skip"] else None
         db.session.flush()
         db.session.expire(batch, ["records"])
+        # Bulk inserts bypass the ORM events: move the index stamp, ask for embeddings.
+        after_bulk_change(plan.kind)
     return batch
 
 
@@ -1203,6 +1215,7 @@ def undo_import(batch: ImportBatch, actor: User | None) -> None:
         batch.undone_at = utcnow()
         batch.undone_by_id = actor.id if actor else None
         db.session.flush()
+        after_bulk_change(batch.kind)
 
 
 # ---------------------------------------------------------------- duplicates and merge

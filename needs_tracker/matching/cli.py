@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
-from needs_tracker.matching import services
+from needs_tracker.matching import semantic, services
 from needs_tracker.matching.engine import evaluate_rankings
 from needs_tracker.needs.models import Need
 
@@ -75,8 +75,12 @@ def evaluate_command(gold: Path, k: int) -> None:
             missing.append(title)
             continue
         # Judge the engine's ranking as such: matches already made are not excluded here.
+        query = services.need_query(need)
         ranked[title] = [
-            s.name for s in services.get_index().suggest(services.need_query(need), top=depth)
+            s.name
+            for s in services.get_index().suggest(
+                query, top=depth, need_vector=semantic.need_vector(query)
+            )
         ]
     for title in missing:
         click.echo(f"warning: no need titled {title!r}; skipped", err=True)
@@ -85,3 +89,45 @@ def evaluate_command(gold: Path, k: int) -> None:
     click.echo(f"precision@{k}: {result.precision:.3f}")
     click.echo(f"recall@{k}: {result.recall:.3f}")
     click.echo(f"MRR: {result.mrr:.3f}")
+
+
+@match_cli.command("embed")
+@click.option("--batch", default=64, show_default=True, type=click.IntRange(1, 1024))
+def embed_command(batch: int) -> None:
+    """Compute the sentence vectors still missing (experts, resources, needs), with progress."""
+    set_scope(db.session, Scope.system())
+    model = semantic.model_name()
+    if not model:
+        raise click.ClickException("MATCH_EMBEDDING_MODEL is empty: the semantic signal is off.")
+    total = len(semantic.pending_texts(model))
+    click.echo(f"{total} texts to embed with {model}.")
+    if not total:
+        return
+    with click.progressbar(length=total, label="embedding", show_pos=True, show_eta=True) as bar:
+        seen = [0]
+
+        def tick(done: int, _total: int) -> None:
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        semantic.embed_pending(batch=batch, on_batch=tick)
+    click.echo(f"Done: {semantic.stored_count(model)} vectors stored for {model}.")
+
+
+@match_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Run background jobs from the RQ queue on REDIS_URL (embedding)."""
+    from flask import current_app
+    from redis import Redis
+    from rq import SimpleWorker
+
+    from needs_tracker.matching import jobs
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed.")
+    # SimpleWorker: jobs run in this process, inside the app context, and the sentence
+    # model is loaded once for all of them instead of once per forked job.
+    SimpleWorker([jobs.queue()], connection=Redis.from_url(current_app.config["REDIS_URL"])).work(
+        burst=burst
+    )

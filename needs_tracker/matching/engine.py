@@ -61,12 +61,21 @@ class Weights:
     region: float = 0.05  # same city (half for the same province)
     past: float = 0.05  # resolved matches in the need's fields
     decline: float = 0.15  # penalty for being declined as not fitting
-    char_share: float = 0.35  # part of the text score taken from character n-grams
+    # Part of the text score taken from character bigrams: 0.8 since the real evaluation
+    # set (issue 11; 0.35 before, chosen on the in-house set), where word segmentation of
+    # companies' own wording matched less than shared character pairs.
+    char_share: float = 0.8
     related: float = 0.3  # weight of related terms (lexicon/related_terms.txt) in the query
     feedback: float = 0.3  # extra text score for resembling the best first-pass candidates
     feedback_docs: int = 2  # how many first-pass candidates make the feedback centroid
     title_repeat: int = 2  # the need's title counts this many times in the query
     max_terms: int = 3  # matched terms named in a reason
+    # Sentence vectors, relevance floor: chosen by cross-validation on the real set
+    # (benchmarks/matching_quality.py, docs/benchmarks/matching.md).
+    semantic: float = 0.2  # share of the sentence-embedding similarity in the fused score
+    semantic_zero: float = 0.3  # cosine that counts as no similarity at all
+    floor: float = 0.1  # raw relevance below which a candidate is not suggested
+    semantic_reason: float = 0.35  # scaled similarity from which a reason says 语义相近
 
 
 @dataclass(frozen=True)
@@ -83,18 +92,46 @@ class EngineConfig:
     field_cosine: bool = True  # field overlap / sqrt(need's fields x candidate's fields)
     related_terms: bool = True
     feedback: bool = True
+    whole_profile: bool = True  # department, title, fields in the text, not only expertise
+    generic_filter: bool = True  # sharing only generic words (工艺, 技术 …) is not a match
+    # Scale each signal per kind (experts, resources) before fusing, so neither kind floods
+    # the list (chosen by cross-validation on the real set).
+    kind_norm: bool = True
+    semantic: bool = True  # fuse sentence-embedding similarity (when vectors are given)
+    floor: bool = True  # leave out candidates whose raw relevance is below weights.floor
+    char_only: bool = False  # text score from character bigrams alone (the baseline)
 
     @classmethod
     def plain_tfidf(cls) -> EngineConfig:
-        """The baseline: jieba's default dictionary, word TF-IDF on the text, nothing else."""
+        """The baseline: plain character-bigram TF-IDF cosine on the text, nothing else."""
         return cls(
             domain_dict=False,
             stopwords=False,
-            char_ngrams=False,
+            char_ngrams=True,
+            char_only=True,
+            sqrt_text=False,
+            field_cosine=False,
             use_fields=False,
             use_boosts=False,
             related_terms=False,
             feedback=False,
+            whole_profile=False,
+            generic_filter=False,
+            kind_norm=False,
+            semantic=False,
+            floor=False,
+        )
+
+    @classmethod
+    def shipped_issue3(cls) -> EngineConfig:
+        """The engine as shipped before real-text evaluation (issue 3), for comparison."""
+        return cls(
+            weights=Weights(char_share=0.35),
+            whole_profile=False,
+            generic_filter=False,
+            kind_norm=False,
+            semantic=False,
+            floor=False,
         )
 
 
@@ -110,6 +147,7 @@ class Candidate:
     fields: tuple[str, ...] = ()
     region: str = ""
     title: str = ""  # 职称, or the resource kind
+    department: str = ""  # an expert's 院系 (its field, often)
     resolved_fields: tuple[tuple[str, int], ...] = ()  # (field, resolved matches)
     fit_declines: int = 0  # times declined as "direction"/"capability"
 
@@ -435,15 +473,80 @@ def _query_text(need: NeedQuery, weights: Weights) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _doc_text(c: Candidate) -> str:
-    # Fields are scored apart (field overlap), so they are not repeated in the text.
-    return "\n".join(p for p in (c.name, c.text) if p)
+def _doc_text(c: Candidate, whole: bool = True) -> str:
+    """The text a candidate is ranked on.
+
+    whole: everything the profile says (an expert's department and title, a resource's
+    fields, which carry field information real needs match on); otherwise name and text.
+    """
+    if not whole:
+        return "\n".join(p for p in (c.name, c.department, c.text) if p)
+    if c.kind == EXPERT:
+        parts = (c.name, c.text, c.department, c.title, " ".join(c.fields))
+    else:
+        parts = (c.name, " ".join(c.fields), c.text)
+    return "\n".join(p for p in parts if p)
+
+
+def candidate_embed_text(c: Candidate) -> str:
+    """The text whose sentence vector stands for the candidate (see embeddings.MAX_CHARS).
+
+    The expert's personal name and title carry no topic, so they are left out.
+    """
+    from needs_tracker.matching.embeddings import clip
+
+    if c.kind == EXPERT:
+        parts = (c.text, c.department, " ".join(c.fields))
+    else:
+        parts = (c.name, " ".join(c.fields), c.text)
+    return clip("；".join(p for p in parts if p))
+
+
+def need_embed_text(need: NeedQuery) -> str:
+    """The text whose sentence vector stands for the need."""
+    from needs_tracker.matching.embeddings import clip
+
+    return clip("。".join(p for p in (need.title, need.description) if p))
+
+
+@lru_cache(maxsize=1)
+def generic_terms() -> frozenset[str]:
+    """Words that never make a match alone and are never named as a reason."""
+    return frozenset(_read_list("generic_terms.txt"))
+
+
+@lru_cache(maxsize=1)
+def _generic_pattern() -> re.Pattern[str]:
+    words = sorted(generic_terms(), key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+_SEGMENT_SPLIT = re.compile(r"[，,；;。、\n\r]+|\d+[.、．]")
+
+
+def semantic_phrase(text: str, query: str, max_chars: int = 24) -> str:
+    """The phrase of a candidate's text that best shows its link with query.
+
+    The phrase sharing most character bigrams with the query, else the first one: a reason
+    names what the candidate is about, not a word the need used.
+    """
+    pieces = [p.strip() for p in _SEGMENT_SPLIT.split(text or "") if len(p.strip()) >= 2]
+    if not pieces:
+        return ""
+    wanted = set(char_bigrams(query))
+    best = max(pieces, key=lambda p: (len(set(char_bigrams(p)) & wanted), -pieces.index(p)))
+    return best[:max_chars]
 
 
 class MatchIndex:
     """TF-IDF index over a pool of candidates; built once, queried many times."""
 
-    def __init__(self, candidates: Sequence[Candidate], config: EngineConfig | None = None):
+    def __init__(
+        self,
+        candidates: Sequence[Candidate],
+        config: EngineConfig | None = None,
+        vectors: np.ndarray | None = None,
+    ):
         # Imported here: scikit-learn takes seconds to import and only index builds need it,
         # so app start-up (every gunicorn worker, every CLI command) does not pay for it.
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -453,7 +556,7 @@ class MatchIndex:
         self.candidates = list(candidates)
         self.position = {c.key: i for i, c in enumerate(self.candidates)}
         self.segment = Segmenter(self.config.domain_dict, self.config.stopwords)
-        docs = [_doc_text(c) for c in self.candidates]
+        docs = [_doc_text(c, self.config.whole_profile) for c in self.candidates]
         self.segment.many(docs)  # fills the cache (in parallel for large pools)
         # norm=None: documents are normalised here, queries after adding related terms.
         self.words = TfidfVectorizer(
@@ -490,12 +593,28 @@ class MatchIndex:
             (np.ones(len(rows), dtype=np.float32), (rows, cols)),
             shape=(n, max(1, len(names))),
         )
+        self.has_history = np.array([bool(c.resolved_fields) for c in self.candidates], dtype=bool)
         self.field_count = np.asarray(self.field_matrix.sum(axis=1), dtype=np.float32).ravel()
         self.kind_order = np.array([KIND_ORDER.get(c.kind, 9) for c in self.candidates])
         self.ids = np.array([c.id for c in self.candidates])
         self.penalty = np.array(
             [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
         )
+        self.is_expert = np.array([c.kind == EXPERT for c in self.candidates], dtype=bool)
+        self.regions = sorted({c.region for c in self.candidates})
+        where = {r: i for i, r in enumerate(self.regions)}
+        self.region_index = np.array([where[c.region] for c in self.candidates], dtype=np.int32)
+        self.set_vectors(vectors)
+
+    def set_vectors(self, vectors: np.ndarray | None) -> None:
+        """Sentence vectors of the candidates (rows in candidate order; zero rows: none yet)."""
+        if vectors is None or not len(self.candidates):
+            self.vectors = None
+            return
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape[0] != len(self.candidates):
+            raise ValueError("one vector row per candidate")
+        self.vectors = vectors
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -511,10 +630,11 @@ class MatchIndex:
         self.penalty = np.array(
             [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
         )
+        self.has_history = np.array([bool(c.resolved_fields) for c in self.candidates], dtype=bool)
 
     def with_config(self, config: EngineConfig) -> MatchIndex:
-        """A new index over the same candidates with other ingredients."""
-        return MatchIndex(self.candidates, config)
+        """A new index over the same candidates (and vectors) with other ingredients."""
+        return MatchIndex(self.candidates, config, self.vectors)
 
     def reweighted(self, **weights: float) -> MatchIndex:
         """The same index with other weights (all weights act at query time: no re-indexing).
@@ -533,7 +653,9 @@ class MatchIndex:
         norm = float(np.sqrt(vec.multiply(vec).sum())) if vec.nnz else 0.0
         if norm == 0:
             return np.zeros(matrix.shape[0], dtype=np.float32)
-        return (matrix @ vec.T).toarray().ravel() / norm
+        # A dense query makes this a sparse matrix-vector product (csr_matvec), several
+        # times faster than the sparse-sparse product over 20,000 rows.
+        return (matrix @ vec.toarray().ravel()) / norm
 
     def _text_scores(self, q: str, qvec, related: dict[str, int], rvec) -> np.ndarray:
         w = self.config.weights
@@ -541,7 +663,9 @@ class MatchIndex:
         # (related) of the weight of the words that brought them, so a need's words stay
         # what mostly decides the text score.
         word = self._cosines(self.word_matrix, qvec + rvec if rvec is not None else qvec)
-        if self.char_matrix is not None:
+        if self.char_matrix is not None and self.config.char_only:
+            text = self._cosines(self.char_matrix, self.chars.transform([q]))
+        elif self.char_matrix is not None:
             cvec = self.chars.transform([q])
             if related:
                 extra = "\n".join(t for t, n in related.items() for _ in range(n))
@@ -600,18 +724,50 @@ class MatchIndex:
         # specific than one listed only under the need's fields.
         return shared / np.sqrt(n * np.maximum(self.field_count, 1.0))
 
+    def _per_kind_scaled(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """values divided by the best value of the same kind among idx (per query).
+
+        Experts' short profiles and resources' long descriptions score on different scales;
+        scaled per kind, the best of each kind compete on equal terms and neither floods
+        the list.
+        """
+        out = np.zeros_like(values)
+        for kind_mask in (self.is_expert, ~self.is_expert):
+            sel = idx[kind_mask[idx]]
+            if len(sel):
+                best = float(values[sel].max())
+                if best > 0:
+                    out[sel] = values[sel] / best
+        return out
+
+    def semantic_scores(self, need_vector: np.ndarray | None) -> np.ndarray | None:
+        """Cosine of every candidate with the need's vector, rescaled to [0, 1] (or None)."""
+        if self.vectors is None or need_vector is None or not self.config.semantic:
+            return None
+        zero = self.config.weights.semantic_zero
+        cos = self.vectors @ np.asarray(need_vector, dtype=np.float32)
+        return np.clip((cos - zero) / (1 - zero), 0.0, 1.0)
+
     def suggest(
         self,
         need: NeedQuery,
         top: int = 10,
         exclude: Iterable[tuple[str, int]] = (),
         kinds: Iterable[str] | None = None,
+        need_vector: np.ndarray | None = None,
     ) -> list[Suggestion]:
-        """The top candidates for need, best first; excluded (kind, id) pairs never appear."""
+        """The top candidates for need, best first; excluded (kind, id) pairs never appear.
+
+        need_vector is the need's stored sentence vector (None: lexical signals only).
+        """
         if not len(self) or top <= 0:
             return []
         cfg, w = self.config, self.config.weights
         q = _query_text(need, w)
+        if cfg.generic_filter:
+            # Generic words (工艺, 技术 …) are taken out of the query: sharing only them
+            # earns no text score, and they can never be named as a reason.
+            q = _generic_pattern().sub(" ", q)
         qvec = self.words.transform([q])
         related = related_terms(q) if cfg.related_terms and w.related > 0 else {}
         rvec = self._term_vector(related)
@@ -620,6 +776,7 @@ class MatchIndex:
         base = w.text * text + (w.field * fields if cfg.use_fields else 0.0)
         if cfg.use_boosts:
             base = base - w.decline * self.penalty
+        sem = self.semantic_scores(need_vector)
         mask = np.ones(len(self), dtype=bool)
         for key in exclude:
             pos = self.position.get(tuple(key))
@@ -628,7 +785,10 @@ class MatchIndex:
         if kinds is not None:
             allowed = {KIND_ORDER.get(k, 9) for k in kinds}
             mask &= np.isin(self.kind_order, list(allowed))
-        mask &= (text > 0) | (fields > 0)
+        eligible = (text > 0) | (fields > 0)
+        if sem is not None:
+            eligible |= sem > 0
+        mask &= eligible
         idx = np.flatnonzero(mask)
         if not len(idx):
             return []
@@ -641,24 +801,63 @@ class MatchIndex:
                 m = min(w.feedback_docs, len(seeds))
                 order = np.lexsort((self.ids[seeds], self.kind_order[seeds], -base[seeds]))
                 feedback = self._feedback_scores(seeds[order[:m]])
+                # Feedback only reorders candidates the need's words or fields reached.
+                feedback = np.where(eligible & ((text > 0) | (fields > 0)), feedback, 0.0)
                 base = base + w.text * w.feedback * feedback
+        alpha = w.semantic if sem is not None else 0.0
+        lexical = np.maximum(base, 0.0)
+        # Raw relevance (comparable across needs): what the floor is set on.
+        raw = (1 - alpha) * lexical + (alpha * sem if sem is not None else 0.0)
+        if cfg.kind_norm:
+            fused = (1 - alpha) * self._per_kind_scaled(lexical, idx)
+            if sem is not None:
+                fused = fused + alpha * self._per_kind_scaled(sem, idx)
+            # Times the need's best raw relevance: the order stays that of the scaled
+            # signals, while the score still says how well the pool answers this need.
+            fused = fused * float(raw[idx].max())
+        else:
+            fused = raw
+        if cfg.floor:
+            idx = idx[raw[idx] >= w.floor]
+            if not len(idx):
+                return []
         # Boosts are small and bounded, so only candidates within reach of the k-th best
-        # base score can enter the top k: score those exactly, skip the rest.
+        # fused score can enter the top k: score those exactly, skip the rest. The region
+        # boost is looked up per distinct region (few), not per candidate.
         max_boost = (w.region + w.past) if cfg.use_boosts else 0.0
         k = min(top, len(idx))
-        kth = np.partition(base[idx], len(idx) - k)[len(idx) - k]
-        pool = idx[base[idx] >= kth - max_boost - 1e-9]
-        scored = []
-        for i in pool:
-            c = self.candidates[i]
-            boost, region, past = 0.0, "", 0
-            if cfg.use_boosts:
-                region = region_relation(need.region, c.region)
-                boost += w.region * (1.0 if region == "city" else 0.5 if region else 0.0)
-                past = sum(n for f, n in c.resolved_fields if f in need.fields)
-                boost += w.past * min(1.0, past / 3)
-            score = float(min(1.0, max(0.0, base[i] + boost)))
-            scored.append((round(score, 6), i, region, past))
+        kth = np.partition(fused[idx], len(idx) - k)[len(idx) - k]
+        pool = idx[fused[idx] >= kth - max_boost - 1e-9]
+        region_of = np.full(len(pool), "", dtype=object)
+        past_of = np.zeros(len(pool), dtype=np.int32)
+        boost = np.zeros(len(pool), dtype=np.float32)
+        if cfg.use_boosts and len(pool):
+            relation = {r: region_relation(need.region, r) for r in self.regions}
+            value = np.array(
+                [
+                    1.0 if relation[r] == "city" else 0.5 if relation[r] else 0.0
+                    for r in self.regions
+                ],
+                dtype=np.float32,
+            )
+            boost += w.region * value[self.region_index[pool]]
+            region_of = np.array([relation[r] for r in self.regions], dtype=object)[
+                self.region_index[pool]
+            ]
+            if need.fields:
+                for j in np.flatnonzero(self.has_history[pool]):
+                    c = self.candidates[pool[j]]
+                    past_of[j] = sum(n for f, n in c.resolved_fields if f in need.fields)
+                boost += w.past * np.minimum(1.0, past_of / 3)
+        final = np.round(np.clip(fused[pool] + boost, 0.0, 1.0), 6)
+        # Only the best few need sorting with the tie-break rule.
+        if len(pool) > 4 * top:
+            keep = np.argpartition(-final, 4 * top)[: 4 * top]
+            cut = final[keep].min()
+            keep = np.flatnonzero(final >= cut)
+        else:
+            keep = np.arange(len(pool))
+        scored = [(float(final[j]), int(pool[j]), str(region_of[j]), int(past_of[j])) for j in keep]
         scored.sort(key=lambda s: (-s[0], self.kind_order[s[1]], self.ids[s[1]]))
         out = []
         for rank, (score, i, region, past) in enumerate(scored[:top], start=1):
@@ -666,6 +865,9 @@ class MatchIndex:
             terms = self.matched_terms(qvec, i)
             near = self.matched_terms(rvec, i, skip=terms) if rvec is not None else []
             common = [f for f in need.fields if f in c.fields] if cfg.use_fields else []
+            semantic = ""
+            if sem is not None and sem[i] >= w.semantic_reason:
+                semantic = semantic_phrase(c.text or c.name, q) or c.name[:24]
             out.append(
                 Suggestion(
                     rank=rank,
@@ -683,11 +885,14 @@ class MatchIndex:
                         cfg.use_boosts,
                         related=near,
                         resembles=feedback[i] >= 0.5 and not terms and not near,
+                        semantic=semantic,
                     ),
                     parts={
                         "text": float(text[i]),
                         "feedback": float(feedback[i]),
                         "field": float(fields[i]),
+                        "semantic": float(sem[i]) if sem is not None else 0.0,
+                        "raw": float(raw[i]),
                         "penalty": float(self.penalty[i]) if cfg.use_boosts else 0.0,
                     },
                     matched_terms=terms,
@@ -703,9 +908,11 @@ class MatchIndex:
         start, end = self.word_matrix.indptr[i], self.word_matrix.indptr[i + 1]
         shared = set(qvec.indices) & set(self.word_matrix.indices[start:end].tolist())
         idf = self.words.idf_
+        generic = generic_terms() if self.config.generic_filter else frozenset()
         # Longer, rarer terms first; a term contained in an already named one is skipped.
+        # Generic words (工艺, 技术 …) are never a reason.
         ranked = sorted(
-            (self.vocabulary[j] for j in shared),
+            (self.vocabulary[j] for j in shared if self.vocabulary[j] not in generic),
             key=lambda t: (-idf[self.words.vocabulary_[t]] * math.log2(1 + len(t)), t),
         )
         named: list[str] = []
@@ -727,14 +934,18 @@ def explain(
     boosts: bool = True,
     related: Sequence[str] = (),
     resembles: bool = False,
+    semantic: str = "",
 ) -> list[str]:
     """Chinese reasons for one candidate.
 
     terms are the need's own words found in the candidate's text; related are words of
     lexicon/related_terms.txt found there instead (the need says 相机, the profile 机器视觉);
-    resembles says the candidate was lifted by resembling the best suggestions.
+    resembles says the candidate was lifted by resembling the best suggestions; semantic is
+    the phrase of the candidate's text whose meaning is close to the need's (sentence vectors).
     """
     reasons: list[str] = []
+    if semantic:
+        reasons.append(f"语义相近：{semantic}")
     what = "研究方向" if c.kind == EXPERT else "简介"
     if terms:
         reasons.append(what + "含" + "".join(f"「{t}」" for t in terms))

@@ -14,6 +14,8 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Integer,
+    LargeBinary,
     Numeric,
     String,
     Table,
@@ -209,3 +211,40 @@ class MatchIndexState(db.Model):
 
     def __repr__(self) -> str:
         return f"<MatchIndexState pool={self.pool_version} signals={self.signal_version}>"
+
+
+class TextEmbedding(db.Model):
+    """A sentence vector, stored once per (model, text): keyed by embeddings.text_key.
+
+    Candidates and needs look their vector up by the hash of their current text, so an
+    edited text simply has no vector until the embedding step computes it, and identical
+    texts share one row. Rows of texts no longer in use are harmless and pruned by
+    ``flask match embed --prune``.
+    """
+
+    __tablename__ = "text_embeddings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(30), index=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<TextEmbedding {self.model} {self.key[:8]}>"
+
+
+class EmbeddingProgress(db.Model):
+    """How far the embedding step is, for the page that shows it (one row, id 1)."""
+
+    __tablename__ = "embedding_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(30), default="")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<EmbeddingProgress {self.done}/{self.total}>"

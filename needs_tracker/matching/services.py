@@ -26,6 +26,7 @@ from needs_tracker.common.scoping import Scope, scoped
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.experts.services import EXPERT_SEARCH_COLUMNS, RESOURCE_SEARCH_COLUMNS
 from needs_tracker.extensions import db
+from needs_tracker.matching import semantic
 from needs_tracker.matching.engine import (
     EXPERT,
     FIT_DECLINES,
@@ -94,6 +95,7 @@ class _Cache:
     signal_version: str | None = None
     index: MatchIndex | None = None
     builds: int = 0
+    missing_vectors: int = 0
 
 
 _CACHE = _Cache()
@@ -131,6 +133,23 @@ def bump_pool_version() -> None:
     state.pool_version = new_stamp()
 
 
+def after_bulk_change(kind: str) -> None:
+    """Call at the end of a bulk path (import, undo, merge) that wrote records of kind.
+
+    Bulk paths write with SQL statements that the ORM's flush events never see. For experts
+    and resources this moves the index stamp, so every worker rebuilds on its next
+    suggestion; for them and for needs it asks for the embedding job, so the new texts get
+    their sentence vectors.
+    """
+    from needs_tracker.matching import jobs
+
+    if kind in ("experts", "resources", "expert", "resource"):
+        bump_pool_version()
+        db.session.flush()
+    if kind in ("experts", "resources", "needs", "expert", "resource", "need"):
+        jobs.enqueue_embedding()
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_on_pool_change(session: Session, flush_context, instances) -> None:
     pool_types = (Expert, Resource, TechField)
@@ -160,7 +179,8 @@ def load_candidates() -> list[Candidate]:
                 id=e.id,
                 name=e.name,
                 organisation=e.organisation,
-                text="\n".join(p for p in (e.department, e.expertise) if p),
+                text=e.expertise,
+                department=e.department,
                 fields=tuple(f.name for f in e.fields),
                 region=e.region,
                 title=e.title,
@@ -226,14 +246,25 @@ def get_index() -> MatchIndex:
         if _CACHE.index is not None and _CACHE.pool_version == pool_version:
             if _CACHE.signal_version != signal_version:
                 _CACHE.index.update_signals(_load_signals())
+                # The embedding job moves the signal stamp when it stores candidate vectors.
+                if _CACHE.missing_vectors:
+                    _load_vectors(_CACHE, _CACHE.index)
                 _CACHE.signal_version = signal_version
             return _CACHE.index
         index = MatchIndex(load_candidates())
+        _load_vectors(_CACHE, index)
         _CACHE.index = index
         _CACHE.pool_version = pool_version
         _CACHE.signal_version = signal_version
         _CACHE.builds += 1
         return index
+
+
+def _load_vectors(cache: _Cache, index: MatchIndex) -> None:
+    """Give index the stored sentence vectors of its candidates (looked up, never computed)."""
+    vectors, missing = semantic.candidate_vectors(index.candidates, semantic.model_name())
+    index.set_vectors(vectors)
+    cache.missing_vectors = missing
 
 
 def index_builds() -> int:
@@ -286,8 +317,15 @@ def excluded_for(need: Need) -> set[tuple[str, int]]:
 
 
 def suggest_for_need(need: Need, top: int = 10) -> list[Suggestion]:
-    """The best experts and resources for need, with reasons."""
-    return get_index().suggest(need_query(need), top=top, exclude=excluded_for(need))
+    """The best experts and resources for need, with reasons (an empty list: none good).
+
+    The need's sentence vector is looked up (it was computed when the need was saved);
+    without one the ranking uses the lexical signals only.
+    """
+    query = need_query(need)
+    return get_index().suggest(
+        query, top=top, exclude=excluded_for(need), need_vector=semantic.need_vector(query)
+    )
 
 
 # --- workflow -----------------------------------------------------------------------------
@@ -603,8 +641,13 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
         totals: dict[int, list[Suggestion]] = defaultdict(list)
         for need in members:
             if need.id not in cache:
+                query = need_query(need)
                 cache[need.id] = index.suggest(
-                    need_query(need), top=per_need, exclude=excluded_for(need), kinds=[EXPERT]
+                    query,
+                    top=per_need,
+                    exclude=excluded_for(need),
+                    kinds=[EXPERT],
+                    need_vector=semantic.need_vector(query),
                 )
             for s in cache[need.id]:
                 totals[s.id].append(s)

@@ -23,7 +23,7 @@ from needs_tracker.common.permissions import COORDINATOR_ROLES, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.models import Expert
 from needs_tracker.extensions import db
-from needs_tracker.matching import services
+from needs_tracker.matching import semantic, services
 from needs_tracker.matching.forms import (
     CandidateForm,
     EventNeedForm,
@@ -85,6 +85,7 @@ def need_panel(need: Need, user) -> Markup:
             "matching/_need_panel.html",
             need=need,
             suggestions=suggestions,
+            embedding=semantic.progress(),
             matches=matches,
             forms=forms,
             candidate_form=CandidateForm(),

@@ -1,0 +1,296 @@
+"""Stored sentence vectors of candidates and needs: look-up, the embedding step, its progress.
+
+A vector is stored once per (model, text) in ``text_embeddings``, keyed by a hash of the
+text, so it is computed once, shared by every worker, and a suggestion request only looks
+it up (never encodes). Texts get their vectors:
+
+- on save, for a single record (a form, an inline edit): the flush that saves it adds the
+  vector, or, with a job queue, the commit enqueues the embedding job;
+- by the embedding job (``embed_pending``) for everything still missing, after a bulk
+  import, a merge or an undo, and from ``flask match embed`` (with a progress bar).
+
+Services flush; the job and the CLI commit batch by batch so progress is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from flask import current_app, has_app_context
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from needs_tracker.common.models import utcnow
+from needs_tracker.experts.models import Expert, Resource
+from needs_tracker.extensions import db
+from needs_tracker.matching.embeddings import (
+    EmbedText,
+    encode_batches,
+    from_bytes,
+    get_encoder,
+    text_key,
+    to_bytes,
+)
+from needs_tracker.matching.engine import (
+    EXPERT,
+    RESOURCE,
+    Candidate,
+    NeedQuery,
+    candidate_embed_text,
+    need_embed_text,
+)
+from needs_tracker.matching.models import EmbeddingProgress, TextEmbedding
+from needs_tracker.needs.models import Need
+
+# A single save embeds inline only this many texts; more (a bulk path) go to the job.
+INLINE_LIMIT = 20
+LOOKUP_CHUNK = 500
+
+
+def model_name() -> str:
+    """The configured embedding model ("" when the semantic signal is off)."""
+    return current_app.config.get("MATCH_EMBEDDING_MODEL", "") or ""
+
+
+def query_key(model: str, text: str) -> str:
+    """Storage key of a need's (query) vector: models like E5 embed queries differently."""
+    return text_key(model + "/q", text)
+
+
+def passage_key(model: str, text: str) -> str:
+    """Storage key of a candidate's (passage) vector."""
+    return text_key(model, text)
+
+
+def expert_candidate(e: Expert) -> Candidate:
+    """The engine's view of an expert, for its embedding text (signals left out)."""
+    return Candidate(
+        kind=EXPERT,
+        id=e.id or 0,
+        name=e.name or "",
+        organisation=e.organisation or "",
+        text=e.expertise or "",
+        department=e.department or "",
+        fields=tuple(f.name for f in e.fields),
+        title=e.title or "",
+    )
+
+
+def resource_candidate(r: Resource) -> Candidate:
+    """The engine's view of a resource, for its embedding text."""
+    return Candidate(
+        kind=RESOURCE,
+        id=r.id or 0,
+        name=r.name or "",
+        organisation=r.owner_organisation or "",
+        text=r.description or "",
+        fields=tuple(f.name for f in r.fields),
+        title=r.kind or "",
+    )
+
+
+def need_text(need: Need) -> str:
+    """A need's embedding text."""
+    return need_embed_text(NeedQuery(title=need.title or "", description=need.description or ""))
+
+
+def stored(keys: Iterable[str]) -> dict[str, np.ndarray]:
+    """Stored vectors of keys (those that exist)."""
+    keys = list(dict.fromkeys(keys))
+    out: dict[str, np.ndarray] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        for key, blob in db.session.execute(
+            select(TextEmbedding.key, TextEmbedding.vector).where(TextEmbedding.key.in_(chunk))
+        ):
+            out[key] = from_bytes(blob)
+    return out
+
+
+def existing_keys(keys: Iterable[str]) -> set[str]:
+    """Which of keys have a stored vector."""
+    keys = list(dict.fromkeys(keys))
+    out: set[str] = set()
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        out.update(
+            db.session.scalars(select(TextEmbedding.key).where(TextEmbedding.key.in_(chunk)))
+        )
+    return out
+
+
+def candidate_vectors(candidates: list[Candidate], model: str) -> tuple[np.ndarray | None, int]:
+    """(vectors in candidate order, zero rows for missing ones; how many are missing)."""
+    if not model or not candidates:
+        return None, 0
+    keys = [passage_key(model, candidate_embed_text(c)) for c in candidates]
+    found = stored(keys)
+    if not found:
+        return None, len(candidates)
+    dim = len(next(iter(found.values())))
+    out = np.zeros((len(candidates), dim), dtype=np.float32)
+    missing = 0
+    for i, k in enumerate(keys):
+        v = found.get(k)
+        if v is None or len(v) != dim:
+            missing += 1
+        else:
+            out[i] = v
+    return out, missing
+
+
+def need_vector(query: NeedQuery) -> np.ndarray | None:
+    """The need's stored vector (None when the model is off or it is not embedded yet)."""
+    model = model_name()
+    if not model:
+        return None
+    key = query_key(model, need_embed_text(query))
+    blob = db.session.scalar(select(TextEmbedding.vector).where(TextEmbedding.key == key))
+    return from_bytes(blob) if blob is not None else None
+
+
+def pending_texts(model: str) -> list[tuple[str, EmbedText]]:
+    """(key, text) of every candidate and need whose current text has no vector yet."""
+    from sqlalchemy.orm import selectinload
+
+    wanted: dict[str, EmbedText] = {}
+    for e in db.session.scalars(select(Expert).options(selectinload(Expert.fields))):
+        t = candidate_embed_text(expert_candidate(e))
+        wanted.setdefault(passage_key(model, t), EmbedText(t))
+    for r in db.session.scalars(select(Resource).options(selectinload(Resource.fields))):
+        t = candidate_embed_text(resource_candidate(r))
+        wanted.setdefault(passage_key(model, t), EmbedText(t))
+    for title, description in db.session.execute(select(Need.title, Need.description)):
+        t = need_embed_text(NeedQuery(title=title or "", description=description or ""))
+        wanted.setdefault(query_key(model, t), EmbedText(t, query=True))
+    have = existing_keys(wanted)
+    return [(k, t) for k, t in wanted.items() if k not in have]
+
+
+def store(model: str, items: list[tuple[str, EmbedText]], vectors: np.ndarray) -> None:
+    """Add the vectors of items (flush; the caller commits)."""
+    for (key, _text), vec in zip(items, vectors, strict=True):
+        if db.session.get(TextEmbedding, key) is None:
+            db.session.add(TextEmbedding(key=key, model=model, dim=len(vec), vector=to_bytes(vec)))
+    db.session.flush()
+
+
+def progress() -> EmbeddingProgress | None:
+    """The embedding step's progress row (None before the first run)."""
+    return db.session.get(EmbeddingProgress, 1)
+
+
+def embed_pending(
+    batch: int = 64,
+    commit: bool = True,
+    on_batch: Callable[[int, int], None] | None = None,
+    limit: int | None = None,
+) -> int:
+    """Embed every text (at most limit) still missing a vector, batch by batch; how many.
+
+    With commit, each batch is committed with the progress row, so a page can show how
+    far the step is and an interruption loses at most one batch. on_batch(done, total).
+    """
+    from needs_tracker.common.scoping import Scope, scoped
+    from needs_tracker.matching.services import bump_signal_version
+
+    model = model_name()
+    if not model:
+        return 0
+    with scoped(db.session, Scope.system()):
+        todo = pending_texts(model)
+        if limit is not None:
+            todo = todo[:limit]
+        state = progress() or EmbeddingProgress(id=1)
+        db.session.add(state)
+        state.model, state.total, state.done = model, len(todo), 0
+        state.started_at, state.finished_at = utcnow(), None
+        if commit:
+            db.session.commit()
+        if todo:
+            encoder = get_encoder(model)
+        for start in range(0, len(todo), batch):
+            chunk = todo[start : start + batch]
+            store(model, chunk, encode_batches(encoder, [t for _k, t in chunk], batch=batch))
+            state.done = start + len(chunk)
+            if any(not t.query for _k, t in chunk):
+                # Workers load the new candidate vectors on their next suggestion.
+                bump_signal_version()
+            if commit:
+                db.session.commit()
+            if on_batch is not None:
+                on_batch(state.done, state.total)
+        state.finished_at = utcnow()
+        db.session.flush()
+        if commit:
+            db.session.commit()
+    return len(todo)
+
+
+def stored_count(model: str) -> int:
+    """How many vectors are stored for model."""
+    return db.session.scalar(
+        select(func.count()).select_from(TextEmbedding).where(TextEmbedding.model == model)
+    )
+
+
+# --- on save ------------------------------------------------------------------------------
+
+
+def _texts_of(objects: Iterable[object], model: str) -> dict[str, EmbedText]:
+    out: dict[str, EmbedText] = {}
+    for o in objects:
+        if isinstance(o, Expert):
+            t = candidate_embed_text(expert_candidate(o))
+            out[passage_key(model, t)] = EmbedText(t)
+        elif isinstance(o, Resource):
+            t = candidate_embed_text(resource_candidate(o))
+            out[passage_key(model, t)] = EmbedText(t)
+        elif isinstance(o, Need):
+            t = need_text(o)
+            out[query_key(model, t)] = EmbedText(t, query=True)
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _embed_on_save(session: Session, flush_context, instances) -> None:
+    """A saved need, expert or resource gets its vector in the same transaction.
+
+    With a job queue the commit enqueues the embedding job instead (the web worker never
+    loads the model); a flush with more than INLINE_LIMIT texts is left to the job.
+    """
+    if not has_app_context() or session is not db.session():
+        return
+    model = model_name()
+    if not model:
+        return
+    changed = [
+        o
+        for o in (*session.new, *session.dirty)
+        if isinstance(o, Expert | Resource | Need) and (o in session.new or session.is_modified(o))
+    ]
+    if not changed:
+        return
+    from needs_tracker.matching import jobs
+
+    with session.no_autoflush:
+        texts = _texts_of(changed, model)
+        missing = [k for k in texts if session.get(TextEmbedding, k) is None]
+    if not missing:
+        return
+    if not jobs.inline() or len(missing) > INLINE_LIMIT:
+        session.info["embed_after_commit"] = True
+        return
+    items = [(k, texts[k]) for k in missing]
+    vectors = encode_batches(get_encoder(model), [t for _k, t in items])
+    for (key, _t), vec in zip(items, vectors, strict=True):
+        session.add(TextEmbedding(key=key, model=model, dim=len(vec), vector=to_bytes(vec)))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("embed_after_commit", False) and has_app_context():
+        from needs_tracker.matching import jobs
+
+        jobs.enqueue_embedding(after_commit=True)
