@@ -21,7 +21,7 @@ class OrganisationForm(VersionedForm):
         filters=[strip_filter],
         description=_l("As used in reports, e.g. 华特磁电"),
     )
-    kind = SelectField(_l("Kind"), choices=OrganisationKind.choices())
+    kind = SelectField(_l("Kind"), choices=OrganisationKind.choices)
     credit_code = StringField(
         _l("Unified social credit code"),
         validators=[Optional(), CreditCode()],
@@ -34,7 +34,9 @@ class OrganisationForm(VersionedForm):
         _l("Industry"), validators=[Optional(), Length(max=120)], filters=[strip_filter]
     )
     size = SelectField(
-        _l("Size"), choices=[SelectChoice("", "—"), *CompanySize.choices()], validate_choice=True
+        _l("Size"),
+        choices=lambda: [SelectChoice("", "—"), *CompanySize.choices()],
+        validate_choice=True,
     )
     address = StringField(
         _l("Address"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
