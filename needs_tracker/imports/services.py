@@ -29,6 +29,7 @@ from needs_tracker.imports.identity import Candidate, CompanyIndex, clean_name, 
 from needs_tracker.imports.models import ImportBatch, ImportRecord, OrganisationMerge
 from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRow, Problem
 from needs_tracker.matching.models import DockingEvent, Match
+from needs_tracker.needs import services as needs_services  # builds needs as create_need
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import FIELDS as ORGANISATION_FORM_FIELDS
@@ -918,18 +919,7 @@ def _create_values(entity: str, r: RowPlan, centre_id: int | None, actor_id: int
         row = {n: v.get(n) or "" for n in RESOURCE_FIELDS}
         row["kind"] = v.get("kind") or "other"
     else:
-        row = {
-            "centre_id": centre_id,
-            "organisation_id": v["organisation_id"],
-            "title": v["title"],
-            "description": v["description"],
-            "need_type": v.get("need_type") or "rnd",
-            "urgency": v.get("urgency") or "low",
-            "budget": v.get("budget"),
-            "collected_on": v.get("collected_on") or date.today(),
-            "status": "collected",
-            "created_by_id": actor_id,
-        }
+        row = needs_services.need_values(v, centre_id, actor_id)
     row["version"] = 1
     return row
 
@@ -988,11 +978,8 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
         changes = [
             {
                 "need_id": obj_id,
-                "from_status": None,
-                "to_status": "collected",
+                **needs_services.first_status_change(actor_id, note="import"),
                 "changed_at": utcnow(),
-                "changed_by_id": actor_id,
-                "note": "import",
             }
             for obj_id in ids
         ]
@@ -1050,22 +1037,9 @@ def _build(entity, r: RowPlan, centre_id, actor, fields):
         obj = Resource(**{n: v.get(n) or "" for n in RESOURCE_FIELDS})
         obj.kind = v.get("kind") or "other"
     elif entity == "need":
-        obj = Need(
-            centre_id=centre_id,
-            organisation_id=v["organisation_id"],
-            title=v["title"],
-            description=v["description"],
-            need_type=v.get("need_type") or "rnd",
-            urgency=v.get("urgency") or "low",
-            budget=v.get("budget"),
-            collected_on=v.get("collected_on") or date.today(),
-            status="collected",
-            created_by_id=actor_id,
-        )
+        obj = Need(**needs_services.need_values(v, centre_id, actor_id))
         obj.history = [
-            NeedStatusChange(
-                from_status=None, to_status="collected", changed_by_id=actor_id, note="import"
-            )
+            NeedStatusChange(**needs_services.first_status_change(actor_id, note="import"))
         ]
     else:
         obj = Visit(
