@@ -9,13 +9,29 @@ spellings in `_SYNONYMS`. A new member with a label here appears in all of them.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+_REGISTRY: dict[str, type[LabelledEnum]] = {}
+
+
+def labelled_enum(name: str) -> type[LabelledEnum]:
+    """A labelled enum by its class name, wherever it is declared (for generic packages).
+
+    Audit and other packages below the features look a feature's enum up here instead of
+    importing the feature; an enum is registered when its module is imported.
+    """
+    return _REGISTRY[name]
+
 
 class LabelledEnum(StrEnum):
     """A string enum whose members carry a translatable label."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
 
     @classmethod
     def labels(cls) -> dict[str, object]:

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
@@ -27,7 +28,14 @@ from needs_tracker.experts.models import Expert, Resource, expert_fields, resour
 from needs_tracker.extensions import db
 from needs_tracker.imports.identity import Candidate, CompanyIndex, clean_name, normalise_name
 from needs_tracker.imports.models import ImportBatch, ImportRecord, OrganisationMerge
-from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRow, Problem
+from needs_tracker.imports.parsing import (
+    KINDS,
+    FileError,
+    Limits,
+    ParsedFile,
+    ParsedRow,
+    Problem,
+)
 from needs_tracker.matching.models import DockingEvent, Match
 from needs_tracker.needs import services as needs_services  # builds needs as create_need
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
@@ -267,6 +275,14 @@ class ImportPlan:
             "%(create)s to create, %(update)s to update, %(unchanged)s unchanged, %(duplicate)s possible duplicates, %(merged)s merged, %(skip)s skipped, %(error)s with errors",
             **c,
         )
+
+
+def limits_from_config() -> Limits:
+    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
+    return Limits(
+        max_bytes=int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
+        max_rows=int(current_app.config.get("IMPORT_MAX_ROWS", 50_000)),
+    )
 
 
 @contextmanager

@@ -33,7 +33,6 @@ from needs_tracker.common.permissions import (
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.common.scoping import get_scope
 from needs_tracker.extensions import db
-from needs_tracker.imports.cli import limits_from_config
 from needs_tracker.imports.export import (
     EXPORT_KINDS,
     annotated_xlsx,
@@ -72,6 +71,7 @@ from needs_tracker.imports.services import (
     duplicate_pairs,
     file_error_message,
     find_duplicates,
+    limits_from_config,
     merge_organisations,
     plan_import,
     undo_import,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import NeedStatus
-from needs_tracker.common.choices_db import field_choices, organisation_choices, visit_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
@@ -42,7 +41,10 @@ from needs_tracker.needs.services import (
     update_need,
 )
 from needs_tracker.organisations.models import Organisation
+from needs_tracker.organisations.services import organisation_choices
+from needs_tracker.taxonomy.services import field_choices
 from needs_tracker.visits.models import Visit
+from needs_tracker.visits.services import visit_choices
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 

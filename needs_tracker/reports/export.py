@@ -521,3 +521,22 @@ def to_markdown(
 def to_json(data: dict[str, Any]) -> str:
     """The report as JSON (the CLI contract)."""
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+# ---------------------------------------------------------------------------- any format
+
+FORMATS = ("docx", "xlsx", "md", "json")
+
+
+def render(
+    fmt: str, data: dict, raw: dict, partners: list[str], style: dict | None = None
+) -> bytes:
+    """The report in one of FORMATS, as bytes; style is the centre's report_style."""
+    report_style = ReportStyle.from_dict(style)
+    if fmt == "docx":
+        return to_docx(data, partners, report_style)
+    if fmt == "xlsx":
+        return to_xlsx(data, raw)
+    if fmt == "md":
+        return to_markdown(data, partners, report_style).encode("utf-8")
+    return to_json(data).encode("utf-8")

@@ -15,7 +15,7 @@ from needs_tracker.common.permissions import COORDINATOR_ROLES, can_export, requ
 from needs_tracker.extensions import db
 from needs_tracker.reports.access import pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
-from needs_tracker.reports.cli import FORMATS, render
+from needs_tracker.reports.export import FORMATS, render
 from needs_tracker.reports.forms import EditForm, GenerateForm, PeriodForm
 from needs_tracker.reports.kpis import METRICS
 from needs_tracker.reports.services import (

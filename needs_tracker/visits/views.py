@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import VisitStatus
-from needs_tracker.common.choices_db import field_choices, organisation_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
@@ -28,6 +27,8 @@ from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
 from needs_tracker.needs.services import need_data_from_form
+from needs_tracker.organisations.services import organisation_choices
+from needs_tracker.taxonomy.services import field_choices
 from needs_tracker.visits.forms import VisitForm
 from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import (
