@@ -25,8 +25,8 @@ from needs_tracker.audit.labels import column_label, value_label
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
-    COORDINATOR_ROLES,
     can_export,
+    can_import,
     can_see_contacts,
     require,
 )
@@ -93,7 +93,7 @@ MIMETYPES = {
 
 
 def _require_importer() -> None:
-    require(current_user.is_authenticated and current_user.has_role(*COORDINATOR_ROLES))
+    require(can_import(current_user))
 
 
 def _centre_choices() -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.permissions import COORDINATOR_ROLES, can_export, require
+from needs_tracker.common.permissions import can_edit_reports, can_export, require
 from needs_tracker.extensions import db
 from needs_tracker.reports.access import pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
@@ -39,11 +39,6 @@ MIME = {
 
 # the report page's summary: the figures the documents show, named alike (one label source)
 METRIC_LABELS = [(m.figure, m.label) for m in METRICS if m.on_page]
-
-
-def can_edit_reports(user) -> bool:
-    """Coordinators and admins edit report text; leaders and members read."""
-    return user.has_role(*COORDINATOR_ROLES)
 
 
 def _default_month(centre_id: int) -> str:
