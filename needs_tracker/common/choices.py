@@ -49,6 +49,11 @@ class LabelledEnum(StrEnum):
         return [SelectChoice(m.value, m.label) for m in cls]
 
     @classmethod
+    def optional_choices(cls) -> list[SelectChoice]:
+        """Choices led by a blank ("—"), for a select field that may be left empty."""
+        return [SelectChoice("", "—"), *cls.choices()]
+
+    @classmethod
     def labels_in(cls, locale: str = "zh") -> dict[str, str]:
         """Map each value to its label in locale, in member order (for documents)."""
         from needs_tracker.i18n import in_locale

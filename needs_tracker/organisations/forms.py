@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from needs_tracker.common.choices import CompanySize, OrganisationKind
@@ -33,11 +32,7 @@ class OrganisationForm(VersionedForm):
     industry = StringField(
         _l("Industry"), validators=[Optional(), Length(max=120)], filters=[strip_filter]
     )
-    size = SelectField(
-        _l("Size"),
-        choices=lambda: [SelectChoice("", "—"), *CompanySize.choices()],
-        validate_choice=True,
-    )
+    size = SelectField(_l("Size"), choices=CompanySize.optional_choices, validate_choice=True)
     address = StringField(
         _l("Address"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )
