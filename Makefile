@@ -51,6 +51,8 @@ lighthouse: $(STAMP) translations
 	npm ci --silent --prefix tools/lighthouse
 	CHROME_PATH=$(CHROMIUM) $(BIN)/python benchmarks/lighthouse.py
 
+# The same two checks as .pre-commit-config.yaml's hooks (tests/test_lint_config.py keeps
+# them alike); called directly so that lint needs neither pre-commit nor the network.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

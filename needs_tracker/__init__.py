@@ -173,8 +173,9 @@ def apply_proxy_fix(app: Flask) -> None:
 
 def _translation_dirs() -> list[str]:
     """Every translations/ folder in the package: one per feature that has strings."""
-    base = Path(__file__).resolve().parent
-    return sorted(str(p) for p in base.rglob("translations") if p.is_dir())
+    from needs_tracker.i18n import translation_dirs
+
+    return translation_dirs()
 
 
 def _select_locale() -> str:

@@ -6,10 +6,14 @@ Catalogues (.po) are committed; compiled ones (.mo) are built, never committed.
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from babel import support
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel.speaklater import LazyString
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -77,6 +81,35 @@ def missing(locale: str = "zh", paths: list[Path] | None = None) -> dict[str, li
     """msgids used in paths (default: everything) that no catalogue translates."""
     have = translated(locale)
     return {k: v for k, v in extracted_messages(paths).items() if k not in have}
+
+
+def translation_dirs() -> list[str]:
+    """Every translations/ folder in the package: one per feature that has strings."""
+    return sorted(str(p) for p in PACKAGE.rglob("translations") if p.is_dir())
+
+
+@lru_cache(maxsize=8)
+def _catalogue(locale: str) -> support.Translations:
+    # Merged in the order Flask-Babel merges them, so a msgid reads the same here and in a page.
+    merged = support.Translations()
+    for dirname in translation_dirs():
+        merged.merge(support.Translations.load(dirname, [locale]))
+    return merged
+
+
+def in_locale(text: Any, locale: str = "zh") -> str:
+    """text (a lazy label or a msgid) translated into locale, with no app or request needed.
+
+    Documents (the monthly report, list exports) are written in Chinese whatever the UI
+    language, from the same catalogue the pages use, so a code has one label everywhere.
+    """
+    if isinstance(text, LazyString):
+        msgid = text._args[0] if text._args else ""
+        params = text._kwargs
+    else:
+        msgid, params = str(text), {}
+    out = _catalogue(locale).ugettext(msgid)
+    return out % params if params else out
 
 
 if __name__ == "__main__":

@@ -46,10 +46,12 @@ def _form_data(values: dict[str, Any]) -> MultiDict:
 
 def validate_need(values: dict[str, Any]):
     """Run values through the web's NeedForm; NeedData, or a 400 naming each bad field."""
-    from needs_tracker.common.choices_db import field_choices, organisation_choices, visit_choices
     from needs_tracker.common.forms import select_choices
     from needs_tracker.needs.forms import NeedForm
     from needs_tracker.needs.services import need_data_from_form
+    from needs_tracker.organisations.services import organisation_choices
+    from needs_tracker.taxonomy.services import field_choices
+    from needs_tracker.visits.services import visit_choices
 
     with force_locale(request_language()):
         form = NeedForm(formdata=_form_data(values), meta={"csrf": False})

@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     """Register the audit trail's session events and pages."""
     from needs_tracker.audit import events
     from needs_tracker.audit.views import bp, history_panel
-    from needs_tracker.common.choices import Role
+    from needs_tracker.common.permissions import can_see_audit
 
     events.register()
     app.register_blueprint(bp)
@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
         {
             "endpoint": "audit.search",
             "label": _l("Audit trail"),
-            "visible": lambda u: u.is_authenticated and u.has_role(Role.SYSADMIN),
+            "visible": can_see_audit,
         }
     )

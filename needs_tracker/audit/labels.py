@@ -139,10 +139,12 @@ def _code_labels() -> dict[tuple[str | None, str], dict[str, Any]]:
         Role,
         Urgency,
         VisitStatus,
+        labelled_enum,
     )
-    from needs_tracker.matching.models import DeclineReason, MatchStatus
 
-    match_status = MatchStatus.labels()
+    # Features' own enums are found by name in the enums' registry (filled when their models
+    # load, as they all do at app start), so audit imports no feature.
+    match_status = labelled_enum("MatchStatus").labels()
     need_status = NeedStatus.labels()
     return {
         ("needs", "status"): need_status,
@@ -158,7 +160,7 @@ def _code_labels() -> dict[tuple[str | None, str], dict[str, Any]]:
         (None, "need_type"): NeedType.labels(),
         (None, "urgency"): Urgency.labels(),
         (None, "role"): Role.labels(),
-        (None, "decline_reason"): DeclineReason.labels(),
+        (None, "decline_reason"): labelled_enum("DeclineReason").labels(),
     }
 
 

@@ -1,15 +1,37 @@
-"""Enumerations stored as short strings, with their translated labels."""
+"""Enumerations stored as short strings, with their translated labels and import spellings.
+
+One label per code: the English msgid here, its Chinese in the zh catalogue. Pages show it
+in the user's language; documents (report, list exports) in Chinese through
+`needs_tracker.i18n.in_locale`; the import accepts the code, both labels and the extra
+spellings in `_SYNONYMS`. A new member with a label here appears in all of them.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+_REGISTRY: dict[str, type[LabelledEnum]] = {}
+
+
+def labelled_enum(name: str) -> type[LabelledEnum]:
+    """A labelled enum by its class name, wherever it is declared (for generic packages).
+
+    Audit and other packages below the features look a feature's enum up here instead of
+    importing the feature; an enum is registered when its module is imported.
+    """
+    return _REGISTRY[name]
+
 
 class LabelledEnum(StrEnum):
     """A string enum whose members carry a translatable label."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
 
     @classmethod
     def labels(cls) -> dict[str, object]:
@@ -25,6 +47,34 @@ class LabelledEnum(StrEnum):
     def choices(cls) -> list[SelectChoice]:
         """Choices for a WTForms select field."""
         return [SelectChoice(m.value, m.label) for m in cls]
+
+    @classmethod
+    def optional_choices(cls) -> list[SelectChoice]:
+        """Choices led by a blank ("—"), for a select field that may be left empty."""
+        return [SelectChoice("", "—"), *cls.choices()]
+
+    @classmethod
+    def labels_in(cls, locale: str = "zh") -> dict[str, str]:
+        """Map each value to its label in locale, in member order (for documents)."""
+        from needs_tracker.i18n import in_locale
+
+        return {m.value: in_locale(m.label, locale) for m in cls}
+
+    @classmethod
+    def spellings(cls) -> dict[str, tuple[str, ...]]:
+        """Each value with what an imported cell may say for it: code, labels, synonyms."""
+        from needs_tracker.i18n import in_locale
+
+        extra = _SYNONYMS.get(cls.__name__, {})
+        return {
+            m.value: (
+                m.value,
+                in_locale(m.label, "zh"),
+                in_locale(m.label, "en"),
+                *extra.get(m.value, ()),
+            )
+            for m in cls
+        }
 
     @property
     def label(self):
@@ -148,4 +198,20 @@ _LABELS: dict[str, dict[str, object]] = {
         "patent": _l("Patent"),
         "other": _l("Other"),
     },
+}
+
+# Spellings an import also accepts beyond the code and the zh and English labels (the
+# words people type in their own sheets: 公司 for 企业, 中 for 中型).
+_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "OrganisationKind": {
+        "company": ("公司",),
+        "university": ("大学",),
+        "institute": ("研究院",),
+        "government": ("政府",),
+    },
+    "CompanySize": {"large": ("大",), "medium": ("中",), "small": ("小",), "micro": ("微",)},
+    "VisitStatus": {"planned": ("计划",)},
+    "NeedType": {"rnd": ("R&D",), "equipment": ("设备",)},
+    "Urgency": {"low": ("低",), "medium": ("中",), "high": ("高",)},
+    "ResourceKind": {"test_platform": ("检测平台",), "achievement": ("成果",)},
 }

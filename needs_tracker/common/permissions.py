@@ -46,14 +46,74 @@ def scope_for(user: User | None) -> Scope:
     return Scope(read_centres=nothing, write_centres=nothing, user_id=user.id)
 
 
-def is_sysadmin(user: User) -> bool:
-    """System administrators manage every centre and the centres themselves."""
-    return user.has_role(Role.SYSADMIN)
+def _role_rule(name: str, doc: str, *roles: Role) -> Callable[[User], bool]:
+    """A predicate true for users holding one of roles (and for nobody else)."""
+
+    def rule(user: User) -> bool:
+        return user.has_role(*roles)
+
+    rule.__name__ = rule.__qualname__ = name
+    rule.__doc__ = doc
+    return rule
 
 
-def can_admin_users(user: User) -> bool:
-    """Centre admins manage their centre's users; system admins everyone's."""
-    return user.has_role(*ADMIN_ROLES)
+# Rules that depend on the role alone, one a line: what it allows, then who.
+is_sysadmin = _role_rule(
+    "is_sysadmin",
+    "System administrators manage every centre and the centres themselves.",
+    Role.SYSADMIN,
+)
+can_admin_users = _role_rule(
+    "can_admin_users",
+    "Centre admins manage their centre's users; system admins everyone's.",
+    *ADMIN_ROLES,
+)
+can_edit_organisation = _role_rule(
+    "can_edit_organisation",
+    "Service-team members keep company details current, as do coordinators and admins.",
+    *EDITOR_ROLES,
+)
+can_manage_pool = _role_rule(
+    "can_manage_pool",
+    "Coordinators and admins manage the shared expert and resource pool.",
+    *COORDINATOR_ROLES,
+)
+can_see_contacts = _role_rule(
+    "can_see_contacts",
+    "Expert phone numbers and e-mail addresses: only for the roles that contact experts.",
+    *CONTACT_ROLES,
+)
+can_export = _role_rule(
+    "can_export",
+    "List exports carry contact details: every role but the read-only observer.",
+    *EDITOR_ROLES,
+    Role.LEADER,
+)
+can_change_need_status = _role_rule(
+    "can_change_need_status",
+    "Coordinators and admins move a need through the status workflow by hand.",
+    *COORDINATOR_ROLES,
+)
+can_delete_records = _role_rule(
+    "can_delete_records",
+    "Coordinators and admins move centre records to the trash and restore them.",
+    *COORDINATOR_ROLES,
+)
+can_purge = _role_rule(
+    "can_purge",
+    "Only admins delete a record from the trash for good.",
+    *ADMIN_ROLES,
+)
+can_handle_personal_data = _role_rule(
+    "can_handle_personal_data",
+    "Admins export or erase a person's data (the data-protection requests).",
+    *ADMIN_ROLES,
+)
+can_edit_reports = _role_rule(
+    "can_edit_reports",
+    "Coordinators and admins edit report text; leaders and members read.",
+    *COORDINATOR_ROLES,
+)
 
 
 def can_create_centre_data(user: User) -> bool:
@@ -68,24 +128,36 @@ def can_edit_owned(user: User, obj: Any) -> bool:
     return user.has_role(Role.MEMBER) and getattr(obj, "created_by_id", None) == user.id
 
 
-def can_edit_organisation(user: User) -> bool:
-    """Service-team members keep company details current, as do coordinators and admins."""
-    return user.has_role(*EDITOR_ROLES)
+def can_attach(user: User) -> bool:
+    """Editors of a centre attach files to its visits and needs; leaders only read."""
+    return can_create_centre_data(user)
 
 
-def can_manage_pool(user: User) -> bool:
-    """Coordinators and admins manage the shared expert and resource pool."""
-    return user.has_role(*COORDINATOR_ROLES)
+def can_import(user: User) -> bool:
+    """Coordinators and admins import spreadsheets and merge duplicate companies."""
+    return bool(user.is_authenticated and user.has_role(*COORDINATOR_ROLES))
 
 
-def can_see_contacts(user: User) -> bool:
-    """Expert phone numbers and e-mail addresses: only for the roles that contact experts."""
-    return user.has_role(*CONTACT_ROLES)
+def can_see_reports(user: User) -> bool:
+    """Reports and the dashboard: everyone attached to a centre, consortium leaders, sysadmins."""
+    return bool(
+        user.is_authenticated
+        and (user.centre_id is not None or user.is_consortium or is_sysadmin(user))
+    )
 
 
-def can_export(user: User) -> bool:
-    """List exports carry contact details: every role but the read-only observer."""
-    return user.has_role(*EDITOR_ROLES, Role.LEADER)
+def sees_reports_in_menu(user: User) -> bool:
+    """The menu offers reports to users of a centre and consortium leaders.
+
+    Narrower than can_see_reports: a system administrator with no centre reaches the pages
+    by address but is not offered the menu entry (kept as it was; see docs/architecture.md).
+    """
+    return bool(user.is_authenticated and (user.centre_id is not None or user.is_consortium))
+
+
+def can_see_audit(user: User) -> bool:
+    """The audit trail of every centre is the deployment administrator's."""
+    return bool(user.is_authenticated and is_sysadmin(user))
 
 
 def require(condition: bool) -> None:

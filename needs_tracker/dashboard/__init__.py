@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the dashboard blueprint and its menu entry."""
+    from needs_tracker.common.permissions import can_see_reports
     from needs_tracker.dashboard.views import bp
-    from needs_tracker.reports import can_see_reports
 
     app.register_blueprint(bp)
     app.extensions.setdefault("nav_items", []).append(

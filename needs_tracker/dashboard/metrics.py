@@ -20,7 +20,7 @@ from needs_tracker.matching.models import DockingEvent, Match, MatchTransition
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.reports import kpis as K
-from needs_tracker.reports.builder import Period, _add_months
+from needs_tracker.reports.builder import Period, add_months
 from needs_tracker.reports.queries import stale_needs
 from needs_tracker.taxonomy.models import TechField
 from needs_tracker.visits.models import Visit, visit_organisations
@@ -241,8 +241,8 @@ def trend(
     centre_ids: list[int], end: date, n: int = 12, as_of: date | None = None
 ) -> tuple[list[str], dict[str, list[int]]]:
     """Monthly counts of visits, needs, recommendations and resolved needs for n months to end."""
-    first = _add_months(end.replace(day=1), -(n - 1))
-    months = [(d.year, d.month) for d in (_add_months(first, i) for i in range(n))]
+    first = add_months(end.replace(day=1), -(n - 1))
+    months = [(d.year, d.month) for d in (add_months(first, i) for i in range(n))]
     stop = end + timedelta(days=1)
     sources = _sources(centre_ids, as_of or date.today())
     series = {}

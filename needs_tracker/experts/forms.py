@@ -70,7 +70,7 @@ class ResourceForm(VersionedForm):
     name = StringField(
         _l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip_filter]
     )
-    kind = SelectField(_l("Kind"), choices=ResourceKind.choices())
+    kind = SelectField(_l("Kind"), choices=ResourceKind.choices)
     owner_organisation = StringField(
         _l("Owner organisation"), validators=[Optional(), Length(max=200)], filters=[strip_filter]
     )

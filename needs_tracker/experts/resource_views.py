@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.choices_db import field_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import ListSpec, apply_list, paginate
@@ -25,6 +24,7 @@ from needs_tracker.experts.services import (
     save_resource,
 )
 from needs_tracker.extensions import db
+from needs_tracker.taxonomy.services import field_choices
 
 resources_bp = Blueprint("resources", __name__, url_prefix="/resources")
 

@@ -20,11 +20,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from needs_tracker.common.choices_db import field_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import ListSpec, apply_list, paginate
-from needs_tracker.common.permissions import ADMIN_ROLES, can_manage_pool, require
+from needs_tracker.common.permissions import can_handle_personal_data, can_manage_pool, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.experts.forms import ExpertForm
 from needs_tracker.experts.models import Expert
@@ -39,6 +38,7 @@ from needs_tracker.experts.services import (
     save_expert,
 )
 from needs_tracker.extensions import db
+from needs_tracker.taxonomy.services import field_choices
 
 experts_bp = Blueprint("experts", __name__, url_prefix="/experts")
 
@@ -134,7 +134,7 @@ def delete(id: int):
 @login_required
 def personal_data_export(id: int):
     """Admins: everything held about the person, as JSON (a request under 个人信息保护法)."""
-    require(current_user.has_role(*ADMIN_ROLES))
+    require(can_handle_personal_data(current_user))
     expert = get_visible_or_404(Expert, id, selectinload(Expert.fields))
     body = json.dumps(personal_data(expert), ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
@@ -147,7 +147,7 @@ def personal_data_export(id: int):
 @login_required
 def erase(id: int):
     """Admins: erase the person's data on request; matches keep their history."""
-    require(current_user.has_role(*ADMIN_ROLES))
+    require(can_handle_personal_data(current_user))
     expert = get_visible_or_404(Expert, id)
     erase_personal_data(expert)
     db.session.commit()

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the import/export blueprints, the CLI commands and the menu entry."""
-    from needs_tracker.common.permissions import COORDINATOR_ROLES
+    from needs_tracker.common.permissions import can_import
     from needs_tracker.imports.cli import export_command, import_command
     from needs_tracker.imports.views import bp, duplicate_warning, export_bp
 
@@ -21,6 +21,6 @@ def init_app(app: Flask) -> None:
         {
             "endpoint": "imports.index",
             "label": _l("Import"),
-            "visible": lambda u: u.is_authenticated and u.has_role(*COORDINATOR_ROLES),
+            "visible": can_import,
         }
     )

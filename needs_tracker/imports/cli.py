@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import click
-from flask import current_app
 from sqlalchemy import select
 
 from needs_tracker.centres.models import Centre
@@ -19,24 +18,17 @@ from needs_tracker.imports.export import (
     iter_export_rows,
     write_xlsx,
 )
-from needs_tracker.imports.parsing import KINDS, FileError, Limits, parse_file
+from needs_tracker.imports.parsing import KINDS, FileError, parse_file
 from needs_tracker.imports.services import (
     CENTRE_KINDS,
     ImportError_,
     commit_import,
     file_error_message,
+    limits_from_config,
     plan_import,
 )
 
 KIND_CHOICE = click.Choice(list(KINDS))
-
-
-def limits_from_config() -> Limits:
-    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
-    return Limits(
-        max_bytes=int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
-        max_rows=int(current_app.config.get("IMPORT_MAX_ROWS", 50_000)),
-    )
 
 
 def _centre(name: str | None) -> Centre | None:

@@ -1,4 +1,4 @@
-"""Reading spreadsheets into typed rows: the pure core of the import (no Flask, no SQLAlchemy).
+"""Reading spreadsheets into typed rows: the pure core of the import (no app, no SQLAlchemy).
 
 A file (xlsx, or csv in UTF-8 / UTF-8 with BOM / GB18030) becomes a list of ParsedRow whose
 values are keyed by canonical field name, plus a list of Problem (row, column, code, params)
@@ -13,11 +13,22 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
+from needs_tracker.common.choices import (
+    CompanySize,
+    LabelledEnum,
+    NeedType,
+    OrganisationKind,
+    ResourceKind,
+    Urgency,
+    VisitStatus,
+)
 from needs_tracker.common.validators import credit_code_error, normalise_credit_code
 
 # Field types
@@ -42,20 +53,12 @@ class FieldSpec:
     required: bool = False
     type: str = TEXT
     max_len: int | None = None
-    choices: dict[str, str] | None = None  # accepted spelling (normalised) -> stored value
+    choices: type[LabelledEnum] | None = None  # the enum a choice column takes
 
     @property
     def label(self) -> str:
         """The Chinese header used in templates and exports."""
         return self.aliases[0]
-
-
-def _choice_map(pairs: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value, spellings in pairs.items():
-        for s in (value, *spellings):
-            out[header_key(s)] = value
-    return out
 
 
 def header_key(text: Any) -> str:
@@ -64,85 +67,47 @@ def header_key(text: Any) -> str:
     return "".join(s.split()).lower()
 
 
-ORG_KIND = _choice_map(
-    {
-        "company": ("企业", "公司", "Company"),
-        "university": ("高校", "大学", "University"),
-        "institute": ("科研院所", "研究院", "Research institute"),
-        "government": ("政府机构", "政府", "Government body"),
-        "other": ("其他", "Other"),
-    }
-)
-COMPANY_SIZE = _choice_map(
-    {
-        "large": ("大型", "大", "Large"),
-        "medium": ("中型", "中", "Medium"),
-        "small": ("小型", "小", "Small"),
-        "micro": ("微型", "微", "Micro"),
-    }
-)
-RESOURCE_KIND = _choice_map(
-    {
-        "lab": ("实验室", "Laboratory"),
-        "platform": ("平台", "Platform"),
-        "learning_factory": ("学习工厂", "Learning factory"),
-        "test_platform": ("测试平台", "检测平台", "Test platform"),
-        "achievement": ("科技成果", "成果", "Technology achievement"),
-        "patent": ("专利", "Patent"),
-        "other": ("其他", "Other"),
-    }
-)
-NEED_TYPE = _choice_map(
-    {
-        "rnd": ("技术攻关", "Technical R&D", "R&D"),
-        "talent": ("人才培养", "Talent training"),
-        "equipment": ("设备/平台", "设备", "Equipment / platform"),
-        "transfer": ("成果转化", "Technology transfer"),
-        "financing": ("融资", "Financing"),
-        "policy": ("政策咨询", "Policy consulting"),
-        "other": ("其他", "Other"),
-    }
-)
-URGENCY = _choice_map(
-    {
-        "low": ("一般", "Normal", "低"),
-        "medium": ("较急", "Fairly urgent", "中"),
-        "high": ("紧急", "Urgent", "高"),
-    }
-)
-VISIT_STATUS = _choice_map({"planned": ("计划中", "计划", "Planned"), "done": ("已完成", "Done")})
-
-# Chinese label written by exports for each stored value.
-CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "org_kind": {
-        "company": "企业",
-        "university": "高校",
-        "institute": "科研院所",
-        "government": "政府机构",
-        "other": "其他",
-    },
-    "size": {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"},
-    "resource_kind": {
-        "lab": "实验室",
-        "platform": "平台",
-        "learning_factory": "学习工厂",
-        "test_platform": "测试平台",
-        "achievement": "科技成果",
-        "patent": "专利",
-        "other": "其他",
-    },
-    "need_type": {
-        "rnd": "技术攻关",
-        "talent": "人才培养",
-        "equipment": "设备/平台",
-        "transfer": "成果转化",
-        "financing": "融资",
-        "policy": "政策咨询",
-        "other": "其他",
-    },
-    "urgency": {"low": "一般", "medium": "较急", "high": "紧急"},
-    "visit_status": {"planned": "计划中", "done": "已完成"},
+# Which enum each choice column takes; its labels and import spellings live beside it.
+CHOICE_ENUMS: dict[str, type[LabelledEnum]] = {
+    "org_kind": OrganisationKind,
+    "size": CompanySize,
+    "resource_kind": ResourceKind,
+    "need_type": NeedType,
+    "urgency": Urgency,
+    "visit_status": VisitStatus,
 }
+
+
+class _ChoiceLabels(Mapping[str, dict[str, str]]):
+    """Chinese label written by exports for each stored value, read from the catalogue."""
+
+    def __getitem__(self, key: str) -> dict[str, str]:
+        return CHOICE_ENUMS[key].labels_in("zh")
+
+    def __iter__(self):
+        return iter(CHOICE_ENUMS)
+
+    def __len__(self) -> int:
+        return len(CHOICE_ENUMS)
+
+
+CHOICE_LABELS: Mapping[str, dict[str, str]] = _ChoiceLabels()
+
+
+def choice_map(enum: type[LabelledEnum]) -> dict[str, str]:
+    """Accepted spelling (normalised) -> stored value, for one enum."""
+    # keyed by the members too, so a member added to the enum is accepted at once
+    return _choice_map(enum, tuple(enum))
+
+
+@lru_cache(maxsize=64)
+def _choice_map(enum: type[LabelledEnum], _members: tuple[Any, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value, spellings in enum.spellings().items():
+        for s in spellings:
+            out.setdefault(header_key(s), value)
+    return out
+
 
 F = FieldSpec
 KINDS: dict[str, tuple[FieldSpec, ...]] = {
@@ -150,10 +115,10 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
         F("name", ("企业名称", "name", "单位名称", "名称"), True, max_len=200),
         F("credit_code", ("统一社会信用代码", "credit_code", "信用代码"), type=CREDIT_CODE),
         F("short_name", ("简称", "short_name"), max_len=60),
-        F("kind", ("类型", "kind"), type=CHOICE, choices=ORG_KIND),
+        F("kind", ("类型", "kind"), type=CHOICE, choices=OrganisationKind),
         F("district", ("所属区县", "district", "区县"), max_len=60),
         F("industry", ("行业", "industry"), max_len=120),
-        F("size", ("企业规模", "size", "规模"), type=CHOICE, choices=COMPANY_SIZE),
+        F("size", ("企业规模", "size", "规模"), type=CHOICE, choices=CompanySize),
         F("address", ("地址", "address"), max_len=300),
         F("contact_name", ("联系人", "contact_name"), max_len=60),
         F("contact_phone", ("联系电话", "contact_phone"), max_len=40),
@@ -171,7 +136,7 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     "resources": (
         F("name", ("名称", "name"), True, max_len=200),
-        F("kind", ("类型", "kind"), type=CHOICE, choices=RESOURCE_KIND),
+        F("kind", ("类型", "kind"), type=CHOICE, choices=ResourceKind),
         F("owner_organisation", ("所属单位", "organisation", "owner_organisation"), max_len=200),
         F("description", ("简介", "description"), True),
         F("fields", ("技术领域", "fields"), type=LIST),
@@ -182,8 +147,8 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
         F("title", ("需求名称", "title"), True, max_len=200),
         F("description", ("需求描述", "description"), True),
         F("fields", ("技术领域", "field", "fields"), type=LIST),
-        F("need_type", ("需求类型", "type", "need_type"), type=CHOICE, choices=NEED_TYPE),
-        F("urgency", ("紧急程度", "urgency"), type=CHOICE, choices=URGENCY),
+        F("need_type", ("需求类型", "type", "need_type"), type=CHOICE, choices=NeedType),
+        F("urgency", ("紧急程度", "urgency"), type=CHOICE, choices=Urgency),
         F("budget", ("预算（万元）", "budget", "预算"), type=DECIMAL),
         F("collected_on", ("征集日期", "collected_on"), type=DATE),
     ),
@@ -193,7 +158,7 @@ KINDS: dict[str, tuple[FieldSpec, ...]] = {
         F("team", ("走访人员", "team"), type=LIST),
         F("purpose", ("目的", "purpose"), max_len=300),
         F("summary", ("纪要", "summary")),
-        F("status", ("状态", "status"), type=CHOICE, choices=VISIT_STATUS),
+        F("status", ("状态", "status"), type=CHOICE, choices=VisitStatus),
     ),
 }
 
@@ -377,11 +342,7 @@ def printable_cell(value: Any) -> str:
 
 def allowed_labels(spec: FieldSpec) -> list[str]:
     """The Chinese labels a choice column accepts, in their usual order (大型、中型、小型、微型)."""
-    values = set((spec.choices or {}).values())
-    for labels in CHOICE_LABELS.values():
-        if set(labels) == values:
-            return list(labels.values())
-    return sorted(values)
+    return list(spec.choices.labels_in("zh").values()) if spec.choices else []
 
 
 def clean_text(value: Any) -> str:
@@ -480,7 +441,7 @@ def convert(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
     text = clean_text(raw)
     if spec.type == CHOICE:
         assert spec.choices is not None
-        value = spec.choices.get(header_key(text))
+        value = choice_map(spec.choices).get(header_key(text))
         if value is None:
             return None, "bad_choice"
         return value, None

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
@@ -27,9 +28,17 @@ from needs_tracker.experts.models import Expert, Resource, expert_fields, resour
 from needs_tracker.extensions import db
 from needs_tracker.imports.identity import Candidate, CompanyIndex, clean_name, normalise_name
 from needs_tracker.imports.models import ImportBatch, ImportRecord, OrganisationMerge
-from needs_tracker.imports.parsing import KINDS, FileError, ParsedFile, ParsedRow, Problem
+from needs_tracker.imports.parsing import (
+    KINDS,
+    FileError,
+    Limits,
+    ParsedFile,
+    ParsedRow,
+    Problem,
+)
 from needs_tracker.matching.models import DockingEvent, Match
 from needs_tracker.matching.services import after_bulk_change
+from needs_tracker.needs import services as needs_services  # builds needs as create_need
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import FIELDS as ORGANISATION_FORM_FIELDS
@@ -276,6 +285,14 @@ class ImportPlan:
             "%(create)s to create, %(update)s to update, %(unchanged)s unchanged, %(duplicate)s possible duplicates, %(merged)s merged, %(skip)s skipped, %(error)s with errors",
             **c,
         )
+
+
+def limits_from_config() -> Limits:
+    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
+    return Limits(
+        max_bytes=int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
+        max_rows=int(current_app.config.get("IMPORT_MAX_ROWS", 50_000)),
+    )
 
 
 @contextmanager
@@ -930,18 +947,7 @@ def _create_values(entity: str, r: RowPlan, centre_id: int | None, actor_id: int
         row = {n: v.get(n) or "" for n in RESOURCE_FIELDS}
         row["kind"] = v.get("kind") or "other"
     else:
-        row = {
-            "centre_id": centre_id,
-            "organisation_id": v["organisation_id"],
-            "title": v["title"],
-            "description": v["description"],
-            "need_type": v.get("need_type") or "rnd",
-            "urgency": v.get("urgency") or "low",
-            "budget": v.get("budget"),
-            "collected_on": v.get("collected_on") or date.today(),
-            "status": "collected",
-            "created_by_id": actor_id,
-        }
+        row = needs_services.need_values(v, centre_id, actor_id)
     row["version"] = 1
     return row
 
@@ -1000,11 +1006,8 @@ def _bulk_create(entity: str, creates: list[RowPlan], centre_id, actor) -> list[
         changes = [
             {
                 "need_id": obj_id,
-                "from_status": None,
-                "to_status": "collected",
+                **needs_services.first_status_change(actor_id, note="import"),
                 "changed_at": utcnow(),
-                "changed_by_id": actor_id,
-                "note": "import",
             }
             for obj_id in ids
         ]
@@ -1062,22 +1065,9 @@ def _build(entity, r: RowPlan, centre_id, actor, fields):
         obj = Resource(**{n: v.get(n) or "" for n in RESOURCE_FIELDS})
         obj.kind = v.get("kind") or "other"
     elif entity == "need":
-        obj = Need(
-            centre_id=centre_id,
-            organisation_id=v["organisation_id"],
-            title=v["title"],
-            description=v["description"],
-            need_type=v.get("need_type") or "rnd",
-            urgency=v.get("urgency") or "low",
-            budget=v.get("budget"),
-            collected_on=v.get("collected_on") or date.today(),
-            status="collected",
-            created_by_id=actor_id,
-        )
+        obj = Need(**needs_services.need_values(v, centre_id, actor_id))
         obj.history = [
-            NeedStatusChange(
-                from_status=None, to_status="collected", changed_by_id=actor_id, note="import"
-            )
+            NeedStatusChange(**needs_services.first_status_change(actor_id, note="import"))
         ]
     else:
         obj = Visit(

@@ -27,15 +27,14 @@ from needs_tracker.audit.labels import column_label, value_label
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
-    COORDINATOR_ROLES,
     can_export,
+    can_import,
     can_see_contacts,
     require,
 )
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.common.scoping import get_scope
 from needs_tracker.extensions import db
-from needs_tracker.imports.cli import limits_from_config
 from needs_tracker.imports.export import (
     EXPORT_KINDS,
     annotated_xlsx,
@@ -75,6 +74,7 @@ from needs_tracker.imports.services import (
     duplicate_pairs,
     file_error_message,
     find_duplicates,
+    limits_from_config,
     merge_organisations,
     plan_import,
     undo_import,
@@ -96,7 +96,7 @@ MIMETYPES = {
 
 
 def _require_importer() -> None:
-    require(current_user.is_authenticated and current_user.has_role(*COORDINATOR_ROLES))
+    require(can_import(current_user))
 
 
 def _centre_choices() -> list[tuple[int, str]]:

@@ -40,8 +40,8 @@ class NeedForm(VersionedForm):
         _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip_filter]
     )
     field_ids = SelectMultipleField(_l("Technical fields"), coerce=int)
-    need_type = SelectField(_l("Need type"), choices=NeedType.choices())
-    urgency = SelectField(_l("Urgency"), choices=Urgency.choices())
+    need_type = SelectField(_l("Need type"), choices=NeedType.choices)
+    urgency = SelectField(_l("Urgency"), choices=Urgency.choices)
     budget = DecimalField(
         _l("Budget (10k CNY)"),
         places=2,
@@ -56,7 +56,7 @@ class NeedStatusForm(VersionedForm):
 
     # No status is preselected: a careless click must not reset the need (see set_targets).
     to_status = SelectField(
-        _l("New status"), choices=NeedStatus.choices(), validators=[DataRequired()]
+        _l("New status"), choices=NeedStatus.choices, validators=[DataRequired()]
     )
     confirm_back = BooleanField(_l("Yes, move this need back to an earlier status"))
     note = TextAreaField(

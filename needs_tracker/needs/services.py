@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
 from needs_tracker.auth.models import User
-from needs_tracker.common.choices import NeedStatus
+from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
 from needs_tracker.common.listing import filter_date_range, filter_field
 from needs_tracker.common.models import utcnow
 from needs_tracker.extensions import db
@@ -57,6 +57,12 @@ class TransitionError(ValueError):
     """A status change that the workflow does not allow; the message is for the user."""
 
 
+# What a need gets when its source leaves a value out (a blank import cell, a CLI call).
+DEFAULT_NEED_TYPE = NeedType.RND.value
+DEFAULT_URGENCY = Urgency.LOW.value
+INITIAL_STATUS = S.COLLECTED.value
+
+
 @dataclass
 class NeedData:
     """Validated values of a need, as forms, imports and the CLI provide them."""
@@ -65,11 +71,43 @@ class NeedData:
     title: str
     description: str = ""
     field_ids: list[int] | None = None
-    need_type: str = "rnd"
-    urgency: str = "low"
+    need_type: str = DEFAULT_NEED_TYPE
+    urgency: str = DEFAULT_URGENCY
     budget: Decimal | None = None
     collected_on: date | None = None
     visit_id: int | None = None
+
+
+def need_values(data: Mapping[str, Any], centre_id: int | None, actor_id: int | None) -> dict:
+    """The stored columns of a new need, from any source: the one place defaults are applied.
+
+    create_need (forms, the visit's inline rows, the CLI, the demo) and the import's bulk
+    INSERT both build a need's row here, so a field added to needs is stored by both or by
+    neither. Blank values take the defaults; a new need starts collected.
+    """
+    return {
+        "centre_id": centre_id,
+        "organisation_id": data["organisation_id"],
+        "visit_id": data.get("visit_id") or None,
+        "title": data["title"],
+        "description": data.get("description") or "",
+        "need_type": data.get("need_type") or DEFAULT_NEED_TYPE,
+        "urgency": data.get("urgency") or DEFAULT_URGENCY,
+        "budget": data.get("budget"),
+        "collected_on": data.get("collected_on") or date.today(),
+        "status": INITIAL_STATUS,
+        "created_by_id": actor_id,
+    }
+
+
+def first_status_change(actor_id: int | None, note: str = "") -> dict[str, Any]:
+    """The history entry every new need starts with (from nothing to collected)."""
+    return {
+        "from_status": None,
+        "to_status": INITIAL_STATUS,
+        "changed_by_id": actor_id,
+        "note": note,
+    }
 
 
 def _fields(ids: list[int] | None) -> list[TechField]:
@@ -80,27 +118,10 @@ def _fields(ids: list[int] | None) -> list[TechField]:
 
 def create_need(data: NeedData, centre_id: int, actor: User | None) -> Need:
     """Create a need in status collected, with its first history entry."""
-    need = Need(
-        centre_id=centre_id,
-        organisation_id=data.organisation_id,
-        visit_id=data.visit_id,
-        title=data.title,
-        description=data.description or "",
-        need_type=data.need_type,
-        urgency=data.urgency,
-        budget=data.budget,
-        collected_on=data.collected_on or date.today(),
-        status=S.COLLECTED.value,
-        created_by_id=actor.id if actor else None,
-    )
+    actor_id = actor.id if actor else None
+    need = Need(**need_values(asdict(data), centre_id, actor_id))
     need.fields = _fields(data.field_ids)
-    need.history.append(
-        NeedStatusChange(
-            from_status=None,
-            to_status=S.COLLECTED.value,
-            changed_by_id=actor.id if actor else None,
-        )
-    )
+    need.history.append(NeedStatusChange(**first_status_change(actor_id)))
     db.session.add(need)
     db.session.flush()
     return need
@@ -160,10 +181,10 @@ def transition_need(
     return change
 
 
-def need_data_from_form(form: Any) -> NeedData:
-    """Build NeedData from a NeedForm-like form."""
+def need_data_from_form(form: Any, organisation_id: int | None = None) -> NeedData:
+    """Build NeedData from a NeedForm-like form (a visit's inline row passes its company)."""
     return NeedData(
-        organisation_id=form.organisation_id.data,
+        organisation_id=form.organisation_id.data if organisation_id is None else organisation_id,
         title=form.title.data,
         description=form.description.data or "",
         field_ids=list(form.field_ids.data or []),

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import NeedStatus
-from needs_tracker.common.choices_db import field_choices, organisation_choices, visit_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
@@ -22,8 +21,9 @@ from needs_tracker.common.listing import (
 )
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
-    COORDINATOR_ROLES,
+    can_change_need_status,
     can_create_centre_data,
+    can_delete_records,
     can_edit_owned,
     require,
 )
@@ -43,7 +43,10 @@ from needs_tracker.needs.services import (
     update_need,
 )
 from needs_tracker.organisations.models import Organisation
+from needs_tracker.organisations.services import organisation_choices
+from needs_tracker.taxonomy.services import field_choices
 from needs_tracker.visits.models import Visit
+from needs_tracker.visits.services import visit_choices
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -181,7 +184,7 @@ def edit(id: int):
 def change_status(id: int):
     """Move a need through its workflow (coordinators and admins)."""
     need = get_visible_or_404(Need, id)
-    require(current_user.has_role(*COORDINATOR_ROLES))
+    require(can_change_need_status(current_user))
     # All statuses stay valid choices here so an illegal jump gets the workflow's own message.
     form = NeedStatusForm()
     if not form.validate_on_submit():
@@ -226,7 +229,7 @@ def change_status(id: int):
 def delete(id: int):
     """Soft-delete a need."""
     need = get_visible_or_404(Need, id)
-    require(current_user.has_role(*COORDINATOR_ROLES) or can_edit_owned(current_user, need))
+    require(can_delete_records(current_user) or can_edit_owned(current_user, need))
     if need.deleted_at is not None:
         abort(404)
     need.deleted_at = utcnow()

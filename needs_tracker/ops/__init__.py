@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app: Flask) -> None:
     """Register the operations commands, pages and panels."""
-    from needs_tracker.common.permissions import COORDINATOR_ROLES
+    from needs_tracker.common.permissions import can_delete_records
     from needs_tracker.ops import concurrency, input_guard
     from needs_tracker.ops.attachment_views import attachment_panel
     from needs_tracker.ops.attachment_views import bp as attachments_bp
@@ -27,6 +27,6 @@ def init_app(app: Flask) -> None:
         {
             "endpoint": "trash.index",
             "label": _l("Trash"),
-            "visible": lambda u: u.is_authenticated and u.has_role(*COORDINATOR_ROLES),
+            "visible": lambda u: u.is_authenticated and can_delete_records(u),
         }
     )

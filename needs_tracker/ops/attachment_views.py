@@ -26,8 +26,8 @@ from wtforms import SelectField
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
-    COORDINATOR_ROLES,
-    can_create_centre_data,
+    can_attach,
+    can_delete_records,
     require,
 )
 from needs_tracker.common.queries import get_visible, get_visible_or_404
@@ -70,11 +70,6 @@ def _owner_or_404(owner_type: str, owner_id: int) -> tuple[Any, str]:
         abort(404)
     model, endpoint = OWNERS[owner_type]
     return get_visible_or_404(model, owner_id), endpoint
-
-
-def can_attach(user: Any) -> bool:
-    """Editors of a centre attach files to its visits and needs; leaders only read."""
-    return can_create_centre_data(user)
 
 
 @bp.route("/<owner_type>/<int:owner_id>", methods=["POST"])
@@ -151,7 +146,7 @@ def delete(att_id: int):
     """Move an attachment to the trash (its uploader, coordinators and admins)."""
     att = _visible_attachment(att_id)
     require(
-        current_user.has_role(*COORDINATOR_ROLES)
+        can_delete_records(current_user)
         or (can_attach(current_user) and att.uploaded_by_id == current_user.id)
     )
     att.deleted_at = utcnow()
@@ -177,8 +172,7 @@ def attachment_panel(owner_type: str):
                 form=form,
                 kind_labels=KIND_LABELS,
                 can_delete=lambda a: (
-                    user.has_role(*COORDINATOR_ROLES)
-                    or (can_attach(user) and a.uploaded_by_id == user.id)
+                    can_delete_records(user) or (can_attach(user) and a.uploaded_by_id == user.id)
                 ),
             )
         )

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select
 
-from needs_tracker.common.permissions import ADMIN_ROLES, COORDINATOR_ROLES, require
+from needs_tracker.common.permissions import can_delete_records, can_purge, require
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
@@ -134,7 +134,7 @@ def purge(obj: Any) -> None:
 @login_required
 def index():
     """Soft-deleted records of the user's centre (coordinators) or of every centre (admins)."""
-    require(current_user.has_role(*COORDINATOR_ROLES))
+    require(can_delete_records(current_user))
     sections = [(name, kind, deleted_records(kind)) for name, kind in KINDS.items()]
     return render_template("ops/trash.html", sections=sections, describe=describe)
 
@@ -143,7 +143,7 @@ def index():
 @login_required
 def restore(kind: str, record_id: int):
     """Take a record out of the trash."""
-    require(current_user.has_role(*COORDINATOR_ROLES))
+    require(can_delete_records(current_user))
     obj = get_deleted_or_404(kind, record_id)
     obj.deleted_at = None
     db.session.commit()
@@ -155,9 +155,9 @@ def restore(kind: str, record_id: int):
 @login_required
 def purge_view(kind: str, record_id: int):
     """Delete a record in the trash for good (admins), unless other records depend on it."""
-    require(current_user.has_role(*COORDINATOR_ROLES))
+    require(can_delete_records(current_user))
     obj = get_deleted_or_404(kind, record_id)
-    require(current_user.has_role(*ADMIN_ROLES))
+    require(can_purge(current_user))
     blocking = dependents(obj)
     name = describe(obj)
     if blocking:

@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from needs_tracker.common.choices import CompanySize, OrganisationKind
@@ -21,7 +20,7 @@ class OrganisationForm(VersionedForm):
         filters=[strip_filter],
         description=_l("As used in reports, e.g. 华特磁电"),
     )
-    kind = SelectField(_l("Kind"), choices=OrganisationKind.choices())
+    kind = SelectField(_l("Kind"), choices=OrganisationKind.choices)
     credit_code = StringField(
         _l("Unified social credit code"),
         validators=[Optional(), CreditCode()],
@@ -33,9 +32,7 @@ class OrganisationForm(VersionedForm):
     industry = StringField(
         _l("Industry"), validators=[Optional(), Length(max=120)], filters=[strip_filter]
     )
-    size = SelectField(
-        _l("Size"), choices=[SelectChoice("", "—"), *CompanySize.choices()], validate_choice=True
-    )
+    size = SelectField(_l("Size"), choices=CompanySize.optional_choices, validate_choice=True)
     address = StringField(
         _l("Address"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )

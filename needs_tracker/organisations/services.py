@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import OrganisationKind
@@ -64,3 +64,13 @@ def filter_organisations(stmt: Select, args: Mapping[str, str]) -> Select:
     if district:
         stmt = stmt.where(Organisation.district == district)
     return stmt
+
+
+def organisation_choices(companies_only: bool = False) -> list[tuple[int, str]]:
+    """Visible organisations as (id, name), companies first (for select fields)."""
+    stmt = select(Organisation.id, Organisation.name, Organisation.kind)
+    if companies_only:
+        stmt = stmt.where(Organisation.kind == OrganisationKind.COMPANY.value)
+    rows = db.session.execute(stmt.order_by(Organisation.name)).all()
+    rows.sort(key=lambda r: (r.kind != OrganisationKind.COMPANY.value, r.name))
+    return [(r.id, r.name) for r in rows]

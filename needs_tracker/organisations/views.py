@@ -12,8 +12,8 @@ from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.listing import ListSpec, apply_list, known_districts, paginate
 from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
-    COORDINATOR_ROLES,
     can_create_centre_data,
+    can_delete_records,
     can_edit_organisation,
     require,
 )
@@ -123,7 +123,7 @@ def edit(id: int):
 def delete(id: int):
     """Soft-delete an organisation (coordinators and admins)."""
     org = get_visible_or_404(Organisation, id)
-    require(current_user.has_role(*COORDINATOR_ROLES))
+    require(can_delete_records(current_user))
     if org.deleted_at is not None:
         abort(404)
     org.deleted_at = utcnow()

@@ -9,27 +9,14 @@ def init_app(app: Flask) -> None:
     from needs_tracker.reports.cli import report_cli
 
     app.cli.add_command(report_cli)
-    try:
-        from needs_tracker.reports import views
-    except ImportError:  # views not built yet
-        return
+    from needs_tracker.common.permissions import sees_reports_in_menu
+    from needs_tracker.reports import views
+
     app.register_blueprint(views.bp)
     app.extensions.setdefault("nav_items", []).append(
         {
             "endpoint": "reports.index",
             "label": _l("Reports"),
-            "visible": lambda u: (
-                u.is_authenticated and u.centre_id is not None or u.is_consortium
-                if u.is_authenticated
-                else False
-            ),
+            "visible": sees_reports_in_menu,
         }
-    )
-
-
-def can_see_reports(user) -> bool:
-    """Everyone attached to a centre, consortium leaders and admins."""
-    return bool(
-        user.is_authenticated
-        and (user.centre_id is not None or user.is_consortium or user.role == "sysadmin")
     )

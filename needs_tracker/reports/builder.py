@@ -84,7 +84,7 @@ class Period:
 
     def previous(self) -> Period:
         """The period of the same length just before this one."""
-        first = _add_months(self.start, -self.n_months)
+        first = add_months(self.start, -self.n_months)
         return Period(first, self.start - timedelta(days=1))
 
     def following_month(self) -> Period:
@@ -102,10 +102,11 @@ class Period:
 
 
 def _month_end(day: date) -> date:
-    return _add_months(day.replace(day=1), 1) - timedelta(days=1)
+    return add_months(day.replace(day=1), 1) - timedelta(days=1)
 
 
-def _add_months(day: date, n: int) -> date:
+def add_months(day: date, n: int) -> date:
+    """The first day of the month n months after day's month (n may be negative)."""
     index = day.year * 12 + day.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
 

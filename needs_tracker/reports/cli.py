@@ -17,28 +17,14 @@ from needs_tracker.reports.services import latest_snapshot, report_bundle
 
 report_cli = AppGroup("report", help="Reports.")
 
-FORMATS = ("docx", "xlsx", "md", "json")
-
-
-def render(
-    fmt: str, data: dict, raw: dict, partners: list[str], style: dict | None = None
-) -> bytes:
-    """The report in one of FORMATS, as bytes; style is the centre's report_style."""
-    report_style = export.ReportStyle.from_dict(style)
-    if fmt == "docx":
-        return export.to_docx(data, partners, report_style)
-    if fmt == "xlsx":
-        return export.to_xlsx(data, raw)
-    if fmt == "md":
-        return export.to_markdown(data, partners, report_style).encode("utf-8")
-    return export.to_json(data).encode("utf-8")
-
 
 @report_cli.command("monthly")
 @click.option("--centre", "centre_name", required=True, help="Centre name, e.g. 潍坊服务中心.")
 @click.option("--from", "first", required=True, help="First month, YYYY-MM.")
 @click.option("--to", "last", default=None, help="Last month, YYYY-MM (default: --from).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(export.FORMATS), default="json", show_default=True
+)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--generated", is_flag=True, help="Ignore saved (possibly edited) text; use the generated one."
@@ -57,7 +43,9 @@ def monthly_command(
             raise click.ClickException(f"No centre named {centre_name!r}.")
         snapshot = None if generated else latest_snapshot(centre, period)
         data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
-        content = render(fmt, data, raw, [p.name for p in centre.partners], centre.report_style)
+        content = export.render(
+            fmt, data, raw, [p.name for p in centre.partners], centre.report_style
+        )
     if str(output) == "-":
         click.echo(content.decode("utf-8") if fmt in ("md", "json") else content, nl=False)
         return

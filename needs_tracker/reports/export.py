@@ -28,7 +28,11 @@ from matplotlib import font_manager  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from openpyxl.styles import Alignment, Font  # noqa: E402
 
+from needs_tracker.common.choices import LabelledEnum, NeedStatus, NeedType, Urgency  # noqa: E402
+from needs_tracker.i18n import in_locale  # noqa: E402
+from needs_tracker.matching.models import MatchStatus  # noqa: E402
 from needs_tracker.reports.builder import centre_label  # noqa: E402
+from needs_tracker.reports.kpis import EXTRA_METRICS, METRICS  # noqa: E402
 
 BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
@@ -37,54 +41,13 @@ LATIN_FONT = "Times New Roman"
 CHART_FONT_FILE = str(noto_cjk_sans_otc.FONT_PATH)
 CHART_FONT = "Noto Sans CJK SC"
 
-METRICS = [
-    ("visits", "走访次数"),
-    ("organisations_visited", "走访单位数"),
-    ("companies_visited", "走访企业数"),
-    ("companies_new", "其中首次走访企业"),
-    ("companies_revisited", "其中回访企业"),
-    ("team_members", "服务团成员人数"),
-    ("needs_collected", "征集技术需求（项）"),
-    ("needs_matched", "获推荐的需求（项）"),
-    ("needs_matched_earlier", "其中此前征集的需求（项）"),
-    ("matches_made", "推荐专家与资源（次）"),
-    ("docking_meetings", "已召开对接会（场）"),
-    ("planned_meetings", "计划召开对接会（场）"),
-    ("agreements", "合作协议（项）"),
-    ("resolved", "已解决需求（项）"),
-]
-EXTRA_METRICS = [
-    ("agreement_amount", "协议金额（万元）"),
-    ("median_days_to_first_match", "征集至首次匹配中位天数"),
-    ("median_days_to_resolved", "征集至解决中位天数"),
-]
-NEED_TYPES = {
-    "rnd": "技术攻关",
-    "talent": "人才培养",
-    "equipment": "设备/平台",
-    "transfer": "成果转化",
-    "financing": "融资",
-    "policy": "政策咨询",
-    "other": "其他",
-}
-URGENCY = {"low": "一般", "medium": "较急", "high": "紧急"}
-NEED_STATUS = {
-    "collected": "已征集",
-    "assessing": "评估中",
-    "matching": "匹配中",
-    "matched": "已匹配",
-    "in_progress": "推进中",
-    "resolved": "已解决",
-    "closed": "已关闭",
-}
-MATCH_STATUS = {
-    "proposed": "已推荐",
-    "contacted": "已联系",
-    "meeting_held": "已对接",
-    "agreement": "已签协议",
-    "resolved": "已解决",
-    "declined": "未成",
-}
+# Documents are Chinese whatever the UI language; every label comes from the zh catalogue.
+DOCUMENT_LOCALE = "zh"
+
+
+def code_labels(enum: type[LabelledEnum]) -> dict[str, str]:
+    """Each stored code of enum with its label in the documents' language."""
+    return enum.labels_in(DOCUMENT_LOCALE)
 
 
 @dataclass(frozen=True)
@@ -276,7 +239,8 @@ def summary_rows(data: dict[str, Any]) -> list[list[Any]]:
     """(metric, this period, previous, change) rows."""
     prev = data.get("previous", {})
     rows = []
-    for key, label in METRICS + EXTRA_METRICS:
+    for metric in METRICS + EXTRA_METRICS:
+        key, label = metric.figure, in_locale(metric.label, DOCUMENT_LOCALE)
         cur, before = data.get(key), prev.get(key)
         change = (
             cur - before
@@ -323,7 +287,9 @@ def to_docx(
         _table(doc, ["领域", "需求（项）"], _label_counts(data["needs_by_field"]))
     if data.get("needs_by_type"):
         _heading(doc, "需求类型", 2)
-        _table(doc, ["类型", "需求（项）"], _label_counts(data["needs_by_type"], NEED_TYPES))
+        _table(
+            doc, ["类型", "需求（项）"], _label_counts(data["needs_by_type"], code_labels(NeedType))
+        )
     if data.get("visited"):
         _heading(doc, "走访单位", 2)
         _table(
@@ -344,7 +310,12 @@ def to_docx(
             doc,
             ["企业", "需求", "专家/资源", "进展"],
             [
-                [p["company"], p["need"], p["candidate"], MATCH_STATUS.get(p["status"], "")]
+                [
+                    p["company"],
+                    p["need"],
+                    p["candidate"],
+                    code_labels(MatchStatus).get(p["status"], ""),
+                ]
                 for p in data["projects"]
             ],
         )
@@ -365,11 +336,11 @@ def to_docx(
 
 
 # Codes in the raw sheets' columns, shown by their labels (the sheets are read, not parsed).
-RAW_CODE_LABELS = {
-    "类型": NEED_TYPES,
-    "紧急程度": URGENCY,
-    "状态": NEED_STATUS,
-    "进展": MATCH_STATUS,
+RAW_CODE_COLUMNS: dict[str, type[LabelledEnum]] = {
+    "类型": NeedType,
+    "紧急程度": Urgency,
+    "状态": NeedStatus,
+    "进展": MatchStatus,
 }
 # Columns holding prose: wide, wrapped; every other column is sized to its content.
 PROSE_WIDTH = 90
@@ -416,8 +387,9 @@ def _sheet(wb, title: str, header: list[str], rows: list[list[Any]], prose: int 
 
 def _raw_values(rows: list[dict[str, Any]]) -> list[list[Any]]:
     """Raw rows with their codes (rnd, medium, in_progress) as labels."""
+    labels = {column: code_labels(enum) for column, enum in RAW_CODE_COLUMNS.items()}
     return [
-        [RAW_CODE_LABELS.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in r.items()]
+        [labels.get(k, {}).get(v, v) if isinstance(v, str) else v for k, v in r.items()]
         for r in rows
     ]
 
@@ -432,14 +404,14 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
         wb,
         "需求类型",
         ["类型", "需求（项）"],
-        _label_counts(data.get("needs_by_type", {}), NEED_TYPES),
+        _label_counts(data.get("needs_by_type", {}), code_labels(NeedType)),
     )
     _sheet(wb, "需求区县", ["区县", "需求（项）"], _label_counts(data.get("needs_by_district", {})))
     _sheet(
         wb,
         "紧急程度",
         ["紧急程度", "需求（项）"],
-        _label_counts(data.get("needs_by_urgency", {}), URGENCY),
+        _label_counts(data.get("needs_by_urgency", {}), code_labels(Urgency)),
     )
     _sheet(
         wb,
@@ -472,7 +444,7 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
                 p["need"],
                 p["candidate"],
                 p["candidate_org"],
-                MATCH_STATUS.get(p["status"], ""),
+                code_labels(MatchStatus).get(p["status"], ""),
             ]
             for p in data.get("projects", [])
         ],
@@ -482,7 +454,7 @@ def to_xlsx(data: dict[str, Any], raw: dict[str, list[dict[str, Any]]] | None = 
         "久未推进需求",
         ["需求", "企业", "状态", "未变化天数"],
         [
-            [s["title"], s["company"], NEED_STATUS.get(s["status"], ""), s["days"]]
+            [s["title"], s["company"], code_labels(NeedStatus).get(s["status"], ""), s["days"]]
             for s in data.get("stale_needs", [])
         ],
     )
@@ -549,3 +521,22 @@ def to_markdown(
 def to_json(data: dict[str, Any]) -> str:
     """The report as JSON (the CLI contract)."""
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+# ---------------------------------------------------------------------------- any format
+
+FORMATS = ("docx", "xlsx", "md", "json")
+
+
+def render(
+    fmt: str, data: dict, raw: dict, partners: list[str], style: dict | None = None
+) -> bytes:
+    """The report in one of FORMATS, as bytes; style is the centre's report_style."""
+    report_style = ReportStyle.from_dict(style)
+    if fmt == "docx":
+        return to_docx(data, partners, report_style)
+    if fmt == "xlsx":
+        return to_xlsx(data, raw)
+    if fmt == "md":
+        return to_markdown(data, partners, report_style).encode("utf-8")
+    return to_json(data).encode("utf-8")

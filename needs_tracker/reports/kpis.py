@@ -141,6 +141,54 @@ KPIS: dict[str, Kpi] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of the report's summary: its Figures attribute and its one label."""
+
+    figure: str
+    label: Any
+    # shown in the report page's summary too, not only in the documents
+    on_page: bool = True
+
+
+def _kpi_label(figure: str) -> Any:
+    return next(k.label for k in KPIS.values() if k.figure == figure)
+
+
+# The summary's figures in order; a KPI's label is the KPI's own, so the dashboard, the report
+# page and the documents name a figure alike.
+METRICS: tuple[Metric, ...] = (
+    Metric("visits", _kpi_label("visits")),
+    Metric("organisations_visited", _l("Organisations visited")),
+    Metric("companies_visited", _kpi_label("companies_visited")),
+    Metric("companies_new", _l("First visits")),
+    Metric("companies_revisited", _l("Revisits")),
+    Metric("team_members", _l("Service-team members"), on_page=False),
+    Metric("needs_collected", _kpi_label("needs_collected")),
+    Metric("needs_matched", _l("Needs with a recommendation")),
+    Metric("needs_matched_earlier", _l("Of which collected earlier"), on_page=False),
+    Metric("matches_made", _kpi_label("matches_made")),
+    Metric("docking_meetings", _kpi_label("docking_meetings")),
+    Metric("planned_meetings", _kpi_label("planned_meetings")),
+    Metric("agreements", _l("Agreements")),
+    Metric("resolved", _kpi_label("resolved")),
+)
+EXTRA_METRICS: tuple[Metric, ...] = (
+    Metric("agreement_amount", _l("Agreement amount (10k CNY)"), on_page=False),
+    Metric(
+        "median_days_to_first_match",
+        _l("Median days from collection to first recommendation"),
+        on_page=False,
+    ),
+    Metric(
+        "median_days_to_resolved",
+        _l("Median days from collection to resolution"),
+        on_page=False,
+    ),
+)
+
+
 STALE_DEFINITION = _l(
     "Open needs (collected, assessing, matching, matched, in progress) with no movement for "
     "%(days)s days or more: no status change since collection, no step on any of their "

@@ -7,17 +7,17 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.permissions import COORDINATOR_ROLES, can_export, require
+from needs_tracker.common.permissions import can_edit_reports, can_export, require
 from needs_tracker.extensions import db
 from needs_tracker.reports.access import pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
-from needs_tracker.reports.cli import FORMATS, render
+from needs_tracker.reports.export import FORMATS, render
 from needs_tracker.reports.forms import EditForm, GenerateForm, PeriodForm
+from needs_tracker.reports.kpis import METRICS
 from needs_tracker.reports.services import (
     EditedSnapshotExists,
     edit_snapshot,
@@ -37,25 +37,8 @@ MIME = {
 }
 
 
-METRIC_LABELS = [
-    ("visits", _l("Visits")),
-    ("organisations_visited", _l("Organisations visited")),
-    ("companies_visited", _l("Companies visited")),
-    ("companies_new", _l("First visits")),
-    ("companies_revisited", _l("Revisits")),
-    ("needs_collected", _l("Needs collected")),
-    ("needs_matched", _l("Needs with a recommendation")),
-    ("matches_made", _l("Recommendations made")),
-    ("docking_meetings", _l("Docking meetings held")),
-    ("planned_meetings", _l("Docking meetings planned")),
-    ("agreements", _l("Agreements")),
-    ("resolved", _l("Needs resolved")),
-]
-
-
-def can_edit_reports(user) -> bool:
-    """Coordinators and admins edit report text; leaders and members read."""
-    return user.has_role(*COORDINATOR_ROLES)
+# the report page's summary: the figures the documents show, named alike (one label source)
+METRIC_LABELS = [(m.figure, m.label) for m in METRICS if m.on_page]
 
 
 def _default_month(centre_id: int) -> str:

@@ -32,7 +32,7 @@ class UserForm(FlaskForm):
     )
     role = SelectField(
         _l("Role"),
-        choices=Role.choices(),
+        choices=Role.choices,
         description=_l(
             "A centre administrator manages the users, imports and trash of their own centre; "
             "a system administrator manages every centre and the centres themselves. "

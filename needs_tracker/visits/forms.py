@@ -60,17 +60,15 @@ class InlineNeedForm(FlaskForm):
         _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip_filter]
     )
     field_ids = SelectMultipleField(_l("Technical fields"), coerce=int, validate_choice=True)
-    need_type = SelectField(_l("Need type"), choices=NeedType.choices())
-    urgency = SelectField(_l("Urgency"), choices=Urgency.choices())
+    need_type = SelectField(_l("Need type"), choices=NeedType.choices)
+    urgency = SelectField(_l("Urgency"), choices=Urgency.choices)
 
 
 class VisitForm(VersionedForm):
     """Create or edit a visit with its organisations and team."""
 
     visit_date = DateField(_l("Date"), validators=[DataRequired()])
-    status = SelectField(
-        _l("Status"), choices=VisitStatus.choices(), default=VisitStatus.DONE.value
-    )
+    status = SelectField(_l("Status"), choices=VisitStatus.choices, default=VisitStatus.DONE.value)
     purpose = StringField(
         _l("Purpose"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )

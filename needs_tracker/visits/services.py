@@ -182,3 +182,15 @@ def filter_visits(stmt: Select, args: Mapping[str, str], errors: list[str]) -> S
             )
         )
     return filter_date_range(stmt, Visit.visit_date, errors, args)
+
+
+def visit_choices() -> list[tuple[int | None, str]]:
+    """Visible visits, newest first, with a "none" option (for select fields)."""
+    rows = db.session.execute(
+        select(Visit.id, Visit.visit_date, Visit.purpose)
+        .order_by(Visit.visit_date.desc())
+        .limit(500)
+    ).all()
+    return [(None, "—")] + [
+        (r.id, f"{r.visit_date.isoformat()} {r.purpose or ''}".strip()) for r in rows
+    ]

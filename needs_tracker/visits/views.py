@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import VisitStatus
-from needs_tracker.common.choices_db import field_choices, organisation_choices
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.listing import (
@@ -27,7 +26,9 @@ from needs_tracker.common.permissions import can_create_centre_data, can_edit_ow
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
-from needs_tracker.needs.services import NeedData
+from needs_tracker.needs.services import need_data_from_form
+from needs_tracker.organisations.services import organisation_choices
+from needs_tracker.taxonomy.services import field_choices
 from needs_tracker.visits.forms import VisitForm
 from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import (
@@ -119,14 +120,8 @@ def _inline_needs(form: VisitForm) -> list[InlineNeed] | None:
         items.append(
             InlineNeed(
                 organisation=org,
-                data=NeedData(
-                    organisation_id=0,
-                    title=sub.title.data,
-                    description=sub.description.data or "",
-                    field_ids=list(sub.field_ids.data or []),
-                    need_type=sub.need_type.data,
-                    urgency=sub.urgency.data,
-                ),
+                # the company is set once the visit's new companies exist
+                data=need_data_from_form(sub, organisation_id=0),
             )
         )
     return items if ok else None

@@ -53,7 +53,7 @@ def test_raw_sheets_show_labels_not_codes():
     need = [c.value for c in wb["原始-需求"][2]]
     assert need[5:] == ["技术攻关", "较急", "推进中"]
     step = [c.value for c in wb["原始-匹配进展"][2]]
-    assert step[2] == "已对接"
+    assert step[2] == "已召开对接会"  # the app's label for meeting_held (one label source)
 
 
 def test_text_sheet_wraps_its_paragraphs_in_a_readable_column():
