@@ -386,9 +386,15 @@ def ladder(models: list[str]) -> list[tuple[str, EngineConfig, str | None]]:
     return steps
 
 
-SHARES = (0.0, 0.2, 0.3, 0.5)  # share of the sentence-vector similarity (0: lexical only)
-ZEROS = (0.1, 0.2, 0.3)
-CHAR_SHARES = (0.35, 0.8)  # share of character bigrams in the lexical text score
+# The grid is kept small on purpose: with 60 needs, every extra option is one more way for
+# a training split to pick a setting that happens to suit its 48 needs. Per-kind
+# normalisation is always on (the outside measurement, and 4 of 5 folds chose it
+# when it was an option; the fold that did not lost 0.03 held out), and the character
+# share is fixed at 0.8 (every fold chose it over 0.35).
+SHARES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)  # share of the sentence-vector similarity (0: lexical)
+ZEROS = (0.2, 0.3)
+CHAR_SHARES = (0.8,)  # share of character bigrams in the lexical text score
+KIND_NORMS = (True,)
 FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 
 
@@ -400,7 +406,7 @@ def cross_validate(bench: Bench, models: list[str], folds: int, seed: int) -> No
         for m in models
         for a in SHARES
         for z in (ZEROS if a else ZEROS[:1])
-        for n in (True, False)
+        for n in KIND_NORMS
         for c in CHAR_SHARES
     ]
     print(f"\n{folds}-fold cross-validation (seed {seed}), {len(points)} fusion settings")

@@ -72,7 +72,8 @@ class Weights:
     max_terms: int = 3  # matched terms named in a reason
     # Sentence vectors, relevance floor: chosen by cross-validation on the real set
     # (benchmarks/matching_quality.py, docs/benchmarks/matching.md).
-    semantic: float = 0.2  # share of the sentence-embedding similarity in the fused score
+    # 0.3 since the per-kind-only grid of 2026-12-02 (0.2 before); see the benchmark doc.
+    semantic: float = 0.3  # share of the sentence-embedding similarity in the fused score
     semantic_zero: float = 0.3  # cosine that counts as no similarity at all
     floor: float = 0.1  # raw relevance below which a candidate is not suggested
     semantic_reason: float = 0.35  # scaled similarity from which a reason says 语义相近
