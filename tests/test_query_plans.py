@@ -21,8 +21,9 @@ def _plan(stmt) -> str:
     if _sqlite():
         return "\n".join(r[-1] for r in db.session.execute(text("EXPLAIN QUERY PLAN " + sql)))
     # PostgreSQL's choice depends on statistics, and a test table is tiny: rule out the full
-    # scan so that the plan shows whether the query can use the index at all.
-    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    # scan and the sort, so that the plan shows whether an index gives the rows and their order.
+    for setting in ("enable_seqscan", "enable_sort"):
+        db.session.execute(text(f"SET LOCAL {setting} = off"))
     return "\n".join(r[0] for r in db.session.execute(text("EXPLAIN " + sql)))
 
 
