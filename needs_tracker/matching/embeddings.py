@@ -112,7 +112,9 @@ class FakeEncoder(Encoder):
         for i, text in enumerate(texts):
             t = _SPACES.sub("", text or "")
             for j in range(len(t) - 1):
-                h = int(hashlib.md5(t[j : j + 2].encode()).hexdigest()[:8], 16)
+                h = int(
+                    hashlib.md5(t[j : j + 2].encode(), usedforsecurity=False).hexdigest()[:8], 16
+                )
                 out[i, h % self.dim] += 1.0
             if not t:
                 out[i, 0] = 1.0
