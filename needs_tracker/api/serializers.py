@@ -10,6 +10,7 @@ from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.matching.models import Match
 from needs_tracker.needs.models import Need
 from needs_tracker.organisations.models import Organisation
+from needs_tracker.organisations.services import FIELDS as ORGANISATION_FIELDS
 from needs_tracker.visits.models import Visit
 
 
@@ -66,22 +67,7 @@ def need_json(need: Need) -> dict[str, Any]:
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
     """An organisation with its contact details (the centre's own data)."""
-    keys = [
-        "id",
-        "centre_id",
-        "name",
-        "short_name",
-        "kind",
-        "credit_code",
-        "district",
-        "industry",
-        "size",
-        "address",
-        "contact_name",
-        "contact_phone",
-        "contact_email",
-        "notes",
-    ]
+    keys = ("id", "centre_id", *ORGANISATION_FIELDS)
     return {**{k: getattr(org, k) for k in keys}, **_stamps(org)}
 
 

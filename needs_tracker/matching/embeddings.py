@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -37,15 +38,15 @@ def text_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\n{text}".encode()).hexdigest()
 
 
-class Encoder:
+class Encoder(ABC):
     """A sentence encoder: texts to unit vectors (rows), queries and passages apart."""
 
     name = "base"
     dim = 0
 
+    @abstractmethod
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of candidate texts, one unit-length row each."""
-        raise NotImplementedError
 
     def queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of need texts (the same as passages unless the model tells them apart)."""
