@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,6 +13,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from needs_tracker.common.validators import credit_code_error, normalise_credit_code
+
+D = TypeVar("D")
 
 
 class VersionedForm(FlaskForm):
@@ -25,6 +28,20 @@ class VersionedForm(FlaskForm):
             return int(self.version.data or 0) != obj.version
         except (TypeError, ValueError):
             return True
+
+
+def data_from_form(cls: type[D], form: Any) -> D:
+    """The dataclass cls (a service's typed input) from the form's fields of the same names.
+
+    A value the form leaves empty (None) takes the dataclass's default, so a service gets the
+    same input from a form as from a caller that leaves the argument out.
+    """
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(cls):  # type: ignore[arg-type]
+        field = getattr(form, item.name, None)
+        if field is not None and field.data is not None:
+            values[item.name] = field.data
+    return cls(**values)
 
 
 def select_choices(pairs: list[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -43,6 +43,20 @@ class SoftDeleteMixin:
         return self.deleted_at is not None
 
 
+def soft_delete(obj: SoftDeleteMixin) -> None:
+    """Move obj to the trash: the scope's SELECT criteria hide it from then on.
+
+    The one place a row is marked deleted (each feature's delete_x service calls it, then
+    flushes): the audit trail records the flush as a soft delete, and the trash restores it.
+    """
+    obj.deleted_at = utcnow()
+
+
+def restore(obj: SoftDeleteMixin) -> None:
+    """Take obj out of the trash (the audit trail records the flush as a restore)."""
+    obj.deleted_at = None
+
+
 class CentreOwnedMixin:
     """Data that belongs to one service centre; the scoping layer filters on centre_id."""
 

@@ -1,4 +1,5 @@
-"""Need services: create, update and move through the status workflow (flush, not commit)."""
+"""Need services: create, update, delete and move through the status workflow (flush, not
+commit)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import Select, or_, select
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
 from needs_tracker.common.listing import filter_date_range, filter_field
-from needs_tracker.common.models import utcnow
+from needs_tracker.common.models import soft_delete, utcnow
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.needs.search import need_text_clause
@@ -139,6 +140,12 @@ def update_need(need: Need, data: NeedData, actor: User | None) -> None:
     if data.collected_on:
         need.collected_on = data.collected_on
     need.fields = _fields(data.field_ids)
+    db.session.flush()
+
+
+def delete_need(need: Need, actor: User | None) -> None:
+    """Move need to the trash (its history, matches and attachments stay with it)."""
+    soft_delete(need)
     db.session.flush()
 
 

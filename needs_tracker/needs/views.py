@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,7 +19,6 @@ from needs_tracker.common.listing import (
     known_districts,
     paginate,
 )
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
     can_change_need_status,
     can_create_centre_data,
@@ -35,6 +34,7 @@ from needs_tracker.needs.services import (
     TransitionError,
     allowed_targets,
     create_need,
+    delete_need,
     filter_needs,
     is_backward_move,
     need_data_from_form,
@@ -230,9 +230,7 @@ def delete(id: int):
     """Soft-delete a need."""
     need = get_visible_or_404(Need, id)
     require(can_delete_records(current_user) or can_edit_owned(current_user, need))
-    if need.deleted_at is not None:
-        abort(404)
-    need.deleted_at = utcnow()
+    delete_need(need, current_user)
     db.session.commit()
     flash(_("Need deleted."), "success")
     return redirect(url_for(".index"))

@@ -1,58 +1,65 @@
-"""Organisation services: create and update (they flush; the caller commits)."""
+"""Organisation services: create, update and delete (they flush; the caller commits)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import Select, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import OrganisationKind
+from needs_tracker.common.models import soft_delete
 from needs_tracker.extensions import db
 from needs_tracker.organisations.models import Organisation
 
-FIELDS = (
-    "name",
-    "short_name",
-    "kind",
-    "credit_code",
-    "district",
-    "industry",
-    "size",
-    "address",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-    "notes",
-)
+
+@dataclass
+class OrganisationData:
+    """Validated values of an organisation, as the form (or a script) provides them."""
+
+    name: str
+    short_name: str = ""
+    kind: str = OrganisationKind.COMPANY.value
+    credit_code: str | None = None
+    district: str = ""
+    industry: str = ""
+    size: str = ""
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    notes: str = ""
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    values = {k: data[k] for k in FIELDS if k in data}
-    for key, value in values.items():
-        if value is None and key != "credit_code":
-            values[key] = ""
-    return values
+# The values a user edits, in the form's order (the API's serializer and the import's merge
+# use the same list).
+FIELDS = tuple(f.name for f in fields(OrganisationData))
 
 
-def create_organisation(data: dict[str, Any], centre_id: int, actor: User | None) -> Organisation:
+def create_organisation(data: OrganisationData, centre_id: int, actor: User | None) -> Organisation:
     """Create an organisation in centre_id."""
-    org = Organisation(centre_id=centre_id, **_clean(data))
+    org = Organisation(centre_id=centre_id, **asdict(data))
     db.session.add(org)
     db.session.flush()
     return org
 
 
-def update_organisation(org: Organisation, data: dict[str, Any], actor: User | None) -> list[str]:
+def update_organisation(org: Organisation, data: OrganisationData, actor: User | None) -> list[str]:
     """Apply data to org; return the names of the fields that changed."""
     changed = []
-    for key, value in _clean(data).items():
+    for key, value in asdict(data).items():
         if getattr(org, key) != value:
             setattr(org, key, value)
             changed.append(key)
     db.session.flush()
     return changed
+
+
+def delete_organisation(org: Organisation, actor: User | None) -> None:
+    """Move org to the trash (its needs and visits keep pointing at it)."""
+    soft_delete(org)
+    db.session.flush()
 
 
 def filter_organisations(stmt: Select, args: Mapping[str, str]) -> Select:

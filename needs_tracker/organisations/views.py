@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from dataclasses import asdict
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.crud import refuse_stale
+from needs_tracker.common.forms import data_from_form
 from needs_tracker.common.listing import ListSpec, apply_list, known_districts, paginate
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
     can_create_centre_data,
     can_delete_records,
@@ -24,7 +26,9 @@ from needs_tracker.organisations.forms import OrganisationForm
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import (
     FIELDS,
+    OrganisationData,
     create_organisation,
+    delete_organisation,
     filter_organisations,
     update_organisation,
 )
@@ -67,14 +71,15 @@ def create():
     form = OrganisationForm()
     warning = None
     if form.validate_on_submit():
+        data = data_from_form(OrganisationData, form)
         # Features (the import's company identity) may stop the save with a warning
         # that the user confirms by ticking a box in the re-rendered form.
         checks = current_app.extensions.get("organisation_create_checks", [])
         warning = next(
-            (w for check in checks if (w := check(form.data, current_user.centre_id))), None
+            (w for check in checks if (w := check(asdict(data), current_user.centre_id))), None
         )
         if warning is None:
-            org = create_organisation(form.data, current_user.centre_id, current_user)
+            org = create_organisation(data, current_user.centre_id, current_user)
             db.session.commit()
             flash(_("Saved %(name)s.", name=org.name), "success")
             return redirect(url_for(".detail", id=org.id))
@@ -111,7 +116,7 @@ def edit(id: int):
         if form.is_stale(org):
             refuse_stale(form, org, list(FIELDS))
         else:
-            update_organisation(org, form.data, current_user)
+            update_organisation(org, data_from_form(OrganisationData, form), current_user)
             db.session.commit()
             flash(_("Saved %(name)s.", name=org.name), "success")
             return redirect(url_for(".detail", id=org.id))
@@ -124,9 +129,7 @@ def delete(id: int):
     """Soft-delete an organisation (coordinators and admins)."""
     org = get_visible_or_404(Organisation, id)
     require(can_delete_records(current_user))
-    if org.deleted_at is not None:
-        abort(404)
-    org.deleted_at = utcnow()
+    delete_organisation(org, current_user)
     db.session.commit()
     flash(_("Deleted %(name)s.", name=org.name), "success")
     return redirect(url_for(".index"))

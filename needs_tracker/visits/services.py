@@ -1,4 +1,4 @@
-"""Visit services: record and update a visit with its organisations, team and needs."""
+"""Visit services: record, update, cancel and delete a visit (flush; the caller commits)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.centres.models import CoBuildingPartner
 from needs_tracker.common.choices import OrganisationKind, VisitStatus
 from needs_tracker.common.listing import filter_date_range
+from needs_tracker.common.models import soft_delete
 from needs_tracker.extensions import db
 from needs_tracker.needs.services import NeedData, create_need
 from needs_tracker.organisations.models import Organisation
@@ -162,6 +164,23 @@ def update_visit(visit: Visit, data: VisitData, actor: User | None) -> None:
     """Overwrite a visit's values, organisations and team."""
     _apply(visit, data, visit.centre_id)
     db.session.flush()
+
+
+def delete_visit(visit: Visit, actor: User | None) -> None:
+    """Move visit to the trash (the needs collected on it stay)."""
+    soft_delete(visit)
+    db.session.flush()
+
+
+class VisitNotPlanned(ValueError):
+    """Only a planned visit can be cancelled; the message is for the user."""
+
+
+def cancel_visit(visit: Visit, actor: User | None) -> None:
+    """Cancel a planned visit that did not happen: it goes to the trash (and can come back)."""
+    if visit.status != VisitStatus.PLANNED.value:
+        raise VisitNotPlanned(_("Only a planned visit can be cancelled."))
+    delete_visit(visit, actor)
 
 
 def filter_visits(stmt: Select, args: Mapping[str, str], errors: list[str]) -> Select:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,7 +21,6 @@ from needs_tracker.common.listing import (
     known_districts,
     paginate,
 )
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import can_create_centre_data, can_edit_owned, require
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.extensions import db
@@ -35,6 +34,9 @@ from needs_tracker.visits.services import (
     InlineNeed,
     TeamMemberData,
     VisitData,
+    VisitNotPlanned,
+    cancel_visit,
+    delete_visit,
     filter_visits,
     find_sent_visit,
     record_visit,
@@ -276,12 +278,11 @@ def cancel(id: int):
     """Cancel a planned visit that did not happen: it goes to the trash (and can come back)."""
     visit = get_visible_or_404(Visit, id)
     require(can_edit_owned(current_user, visit))
-    if visit.deleted_at is not None:
-        abort(404)
-    if visit.status != VisitStatus.PLANNED.value:
-        flash(_("Only a planned visit can be cancelled."), "danger")
+    try:
+        cancel_visit(visit, current_user)
+    except VisitNotPlanned as exc:
+        flash(str(exc), "danger")
         return redirect(url_for(".detail", id=visit.id))
-    visit.deleted_at = utcnow()
     db.session.commit()
     flash(_("Planned visit of %(date)s cancelled.", date=visit.visit_date), "success")
     back = url_for("main.index") if request.form.get("back") == "home" else url_for(".index")
@@ -294,9 +295,7 @@ def delete(id: int):
     """Soft-delete a visit."""
     visit = get_visible_or_404(Visit, id)
     require(can_edit_owned(current_user, visit))
-    if visit.deleted_at is not None:
-        abort(404)
-    visit.deleted_at = utcnow()
+    delete_visit(visit, current_user)
     db.session.commit()
     flash(_("Visit deleted."), "success")
     return redirect(url_for(".index"))

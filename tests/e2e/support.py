@@ -132,7 +132,7 @@ from wsgi import app
 from needs_tracker.centres.services import create_centre
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
-from needs_tracker.organisations.services import create_organisation
+from needs_tracker.organisations.services import OrganisationData, create_organisation
 with app.app_context():
     db.create_all()
 result = app.test_cli_runner().invoke(args=["demo", "seed", "--password", sys.argv[1]])
@@ -142,7 +142,8 @@ if result.exit_code:
 with app.app_context():
     set_scope(db.session, Scope.system())
     centre = create_centre("青岛服务中心", "青岛市", ["青岛市科协"])
-    create_organisation({"name": "青岛海纳光电有限公司", "district": "崂山区"}, centre.id, None)
+    data = OrganisationData(name="青岛海纳光电有限公司", district="崂山区")
+    create_organisation(data, centre.id, None)
     db.session.commit()
 """
 
