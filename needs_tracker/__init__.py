@@ -37,6 +37,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     mapping of settings applied over the testing config (for the test suite).
     """
     from config import CONFIGS, INSTANCE_DIR
+    from needs_tracker.common.hooks import init_hooks
 
     app = Flask(
         __name__,
@@ -50,6 +51,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         name = config or os.environ.get("NEEDS_TRACKER_CONFIG", "development")
         app.config.from_object(CONFIGS[name])
     _ensure_secret_key(app)
+    init_hooks(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -366,6 +368,7 @@ def register_template_helpers(app: Flask) -> None:
 
     from needs_tracker.common import choices
     from needs_tracker.common import permissions as perms
+    from needs_tracker.common.hooks import NAV_ITEMS
 
     # Globals (not a context processor) so that imported macros see them too.
     app.jinja_env.globals.update(
@@ -373,8 +376,8 @@ def register_template_helpers(app: Flask) -> None:
         choices=choices,
         perms=perms,
         Role=choices.Role,
-        # Features append {"endpoint", "label", "visible"(user)} entries to the menu here.
-        nav_items=app.extensions.setdefault("nav_items", []),
+        # Features add menu entries (common.hooks.NavItem) through NAV_ITEMS.add.
+        nav_items=NAV_ITEMS.items(app),
         # Lets core templates link to optional features only when they are installed.
         has_endpoint=lambda name: name in app.view_functions,
     )

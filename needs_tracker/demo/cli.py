@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from needs_tracker.common.hooks import DEMO_SEEDERS
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.demo.seed import seed_demo
 from needs_tracker.extensions import db
@@ -22,8 +23,8 @@ def seed_command(password: str | None) -> None:
     """Create the 潍坊服务中心 demo; running it again changes nothing that exists."""
     set_scope(db.session, Scope.system())
     result = seed_demo(password)
-    for hook in current_app.extensions.get("demo_seeders", []):
-        hook(result)
+    for seeder in DEMO_SEEDERS.items():
+        seeder(result)
     db.session.commit()
     logins = Path(current_app.instance_path) / "demo_logins.txt"
     if result.created_users:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import NeedStatus, VisitStatus
+from needs_tracker.common.hooks import HOME_PANELS
 from needs_tracker.common.urls import is_safe_next
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
@@ -49,17 +50,12 @@ def index():
         .order_by(Need.collected_on.desc(), Need.id.desc())
         .limit(10)
     ).all()
-    extra_panels = []
-    for provider in current_app.extensions.get("home_panels", []):
-        panel = provider(current_user)
-        if panel:
-            extra_panels.append(panel)
     return render_template(
         "main/index.html",
         my_visits=my_visits,
         planned=planned,
         open_needs=open_needs,
-        extra_panels=extra_panels,
+        extra_panels=HOME_PANELS.collect(current_user),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from needs_tracker.common.choices import NeedStatus
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
+from needs_tracker.common.hooks import NEED_PANELS
 from needs_tracker.common.listing import (
     ListSpec,
     apply_list,
@@ -147,13 +148,12 @@ def detail(id: int):
     status_form.version.data = need.version
     status_form.to_status.data = ""
     backward = [s.value for s in allowed_targets(need.status) if is_backward_move(need.status, s)]
-    panels = [p(need, current_user) for p in current_app.extensions.get("need_panels", [])]
     return render_template(
         "needs/detail.html",
         need=need,
         status_form=status_form,
         backward=backward,
-        panels=[p for p in panels if p],
+        panels=NEED_PANELS.collect(need, current_user),
     )
 
 

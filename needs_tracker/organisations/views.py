@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import data_from_form
+from needs_tracker.common.hooks import ORGANISATION_CREATE_CHECKS, ORGANISATION_PANELS
 from needs_tracker.common.listing import ListSpec, apply_list, known_districts, paginate
 from needs_tracker.common.permissions import (
     can_create_centre_data,
@@ -74,10 +75,8 @@ def create():
         data = data_from_form(OrganisationData, form)
         # Features (the import's company identity) may stop the save with a warning
         # that the user confirms by ticking a box in the re-rendered form.
-        checks = current_app.extensions.get("organisation_create_checks", [])
-        warning = next(
-            (w for check in checks if (w := check(asdict(data), current_user.centre_id))), None
-        )
+        warnings = ORGANISATION_CREATE_CHECKS.collect(asdict(data), current_user.centre_id)
+        warning = warnings[0] if warnings else None
         if warning is None:
             org = create_organisation(data, current_user.centre_id, current_user)
             db.session.commit()
@@ -97,9 +96,11 @@ def detail(id: int):
         .options(selectinload(Need.fields), selectinload(Need.history))
         .order_by(Need.collected_on.desc(), Need.id.desc())
     ).all()
-    panels = [p(org, current_user) for p in current_app.extensions.get("organisation_panels", [])]
     return render_template(
-        "organisations/detail.html", org=org, needs=needs, panels=[p for p in panels if p]
+        "organisations/detail.html",
+        org=org,
+        needs=needs,
+        panels=ORGANISATION_PANELS.collect(org, current_user),
     )
 
 

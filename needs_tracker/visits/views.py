@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from needs_tracker.common.choices import VisitStatus
 from needs_tracker.common.crud import refuse_stale
 from needs_tracker.common.forms import select_choices
+from needs_tracker.common.hooks import VISIT_PANELS
 from needs_tracker.common.listing import (
     ListSpec,
     apply_list,
@@ -226,9 +227,11 @@ def detail(id: int):
         .options(selectinload(Need.organisation), selectinload(Need.fields))
         .order_by(Need.id)
     ).all()
-    panels = [p(visit, current_user) for p in current_app.extensions.get("visit_panels", [])]
     return render_template(
-        "visits/detail.html", visit=visit, needs=needs, panels=[p for p in panels if p]
+        "visits/detail.html",
+        visit=visit,
+        needs=needs,
+        panels=VISIT_PANELS.collect(visit, current_user),
     )
 
 
