@@ -1,18 +1,20 @@
-"""Expert and resource services (flush; the caller commits)."""
+"""Expert and resource services: create, update and delete each (flush; the caller commits)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from needs_tracker.auth.models import User
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.choices import ResourceKind, Role
 from needs_tracker.common.listing import filter_field
-from needs_tracker.common.models import utcnow
+from needs_tracker.common.models import soft_delete
 from needs_tracker.common.permissions import scope_for
 from needs_tracker.common.scoping import Scope, scoped
 from needs_tracker.experts.models import Expert, Resource, expert_fields, resource_fields
@@ -23,18 +25,47 @@ from needs_tracker.taxonomy.models import TechField
 EXPERT_SEARCH_COLUMNS = (Expert.name, Expert.organisation, Expert.expertise, Expert.title)
 RESOURCE_SEARCH_COLUMNS = (Resource.name, Resource.owner_organisation, Resource.description)
 
-EXPERT_FIELDS = (
-    "name",
-    "title",
-    "organisation",
-    "department",
-    "expertise",
-    "phone",
-    "email",
-    "region",
-    "contact_source",
-    "consent_purpose",
-)
+
+@dataclass
+class ExpertData:
+    """Validated values of an expert, as the form (or a script) provides them."""
+
+    name: str
+    title: str = ""
+    organisation: str = ""
+    department: str = ""
+    expertise: str = ""
+    phone: str = ""
+    email: str = ""
+    region: str = ""
+    contact_source: str = ""
+    consent_purpose: str = ""
+    contact_consent: bool = False
+    consent_on: date | None = None
+    field_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ResourceData:
+    """Validated values of a resource, as the form (or a script) provides them."""
+
+    name: str
+    kind: str = ResourceKind.PLATFORM.value
+    owner_organisation: str = ""
+    description: str = ""
+    maturity: str = ""
+    region: str = ""
+    contact: str = ""
+    field_ids: list[int] = field(default_factory=list)
+
+
+def _text_fields(cls: type) -> tuple[str, ...]:
+    # The text columns a user edits (annotations are strings under `from __future__`).
+    return tuple(f.name for f in fields(cls) if f.type == "str")
+
+
+EXPERT_FIELDS = _text_fields(ExpertData)
+RESOURCE_FIELDS = _text_fields(ResourceData)
 # Personal data of an expert: what an export on request lists and an erasure blanks.
 EXPERT_PERSONAL_FIELDS = (
     "name",
@@ -45,55 +76,56 @@ EXPERT_PERSONAL_FIELDS = (
     "contact_source",
     "consent_purpose",
 )
-RESOURCE_FIELDS = (
-    "name",
-    "kind",
-    "owner_organisation",
-    "description",
-    "maturity",
-    "region",
-    "contact",
-)
 
 
-def _apply(obj: Any, names: tuple[str, ...], data: dict[str, Any]) -> None:
+def _apply(obj: Expert | Resource, names: tuple[str, ...], data: ExpertData | ResourceData) -> None:
     for key in names:
-        if key in data:
-            setattr(obj, key, data[key] or "")
-    if "field_ids" in data:
-        ids = list(data["field_ids"] or [])
-        obj.fields = (
-            list(db.session.scalars(select(TechField).where(TechField.id.in_(ids)))) if ids else []
-        )
+        setattr(obj, key, getattr(data, key) or "")
+    ids = list(data.field_ids or [])
+    obj.fields = (
+        list(db.session.scalars(select(TechField).where(TechField.id.in_(ids)))) if ids else []
+    )
 
 
-def save_expert(data: dict[str, Any], actor: User | None, expert: Expert | None = None) -> Expert:
-    """Create an expert, or update expert, from data."""
-    if expert is None:
-        expert = Expert()
-        db.session.add(expert)
+def _apply_expert(expert: Expert, data: ExpertData) -> None:
     _apply(expert, EXPERT_FIELDS, data)
-    if "contact_consent" in data:
-        expert.contact_consent = bool(data["contact_consent"])
-        expert.consent_on = data.get("consent_on") or (
-            date.today() if expert.contact_consent and expert.consent_on is None else None
-        )
-        if not expert.contact_consent:
-            expert.consent_on = None
+    expert.contact_consent = bool(data.contact_consent)
+    # Consent given without a date is dated today; consent withdrawn loses its date.
+    expert.consent_on = data.consent_on or (
+        date.today() if expert.contact_consent and expert.consent_on is None else None
+    )
+    if not expert.contact_consent:
+        expert.consent_on = None
+
+
+def create_expert(data: ExpertData, actor: User | None) -> Expert:
+    """Add an expert to the shared pool."""
+    expert = Expert()
+    db.session.add(expert)
+    _apply_expert(expert, data)
     db.session.flush()
     return expert
 
 
-def save_resource(
-    data: dict[str, Any], actor: User | None, resource: Resource | None = None
-) -> Resource:
-    """Create a resource, or update resource, from data."""
-    if resource is None:
-        resource = Resource()
-        db.session.add(resource)
+def update_expert(expert: Expert, data: ExpertData, actor: User | None) -> None:
+    """Overwrite an expert's values and fields."""
+    _apply_expert(expert, data)
+    db.session.flush()
+
+
+def create_resource(data: ResourceData, actor: User | None) -> Resource:
+    """Add a resource to the shared pool."""
+    resource = Resource()
+    db.session.add(resource)
     _apply(resource, RESOURCE_FIELDS, data)
     db.session.flush()
     return resource
+
+
+def update_resource(resource: Resource, data: ResourceData, actor: User | None) -> None:
+    """Overwrite a resource's values and fields."""
+    _apply(resource, RESOURCE_FIELDS, data)
+    db.session.flush()
 
 
 def filter_experts(stmt: Select, args: Mapping[str, str]) -> Select:
@@ -144,14 +176,13 @@ def foreign_uses(obj: Expert | Resource, actor: User) -> dict[str, int]:
     return uses
 
 
-def delete_pool_record(obj: Expert | Resource, actor: User) -> None:
+def _delete_pool_record(obj: Expert | Resource, actor: User) -> None:
     """Soft-delete a shared expert or resource.
 
     Refused (PoolRecordInUse) when other centres' matches or meetings use it, unless the actor
     is a system admin. Matches keep pointing at the record either way: their history stays.
+    The matching index notices the change on flush (its stamp moves with any pool change).
     """
-    from flask_babel import gettext as _
-
     uses = foreign_uses(obj, actor)
     if uses and not actor.has_role(Role.SYSADMIN):
         raise PoolRecordInUse(
@@ -165,8 +196,18 @@ def delete_pool_record(obj: Expert | Resource, actor: User) -> None:
                 ),
             )
         )
-    obj.deleted_at = utcnow()
+    soft_delete(obj)
     db.session.flush()
+
+
+def delete_expert(expert: Expert, actor: User) -> None:
+    """Move an expert to the trash, unless other centres' matches use them (see above)."""
+    _delete_pool_record(expert, actor)
+
+
+def delete_resource(resource: Resource, actor: User) -> None:
+    """Move a resource to the trash, unless other centres' matches use it (see above)."""
+    _delete_pool_record(resource, actor)
 
 
 def personal_data(expert: Expert) -> dict[str, Any]:
@@ -205,7 +246,7 @@ def erase_personal_data(expert: Expert) -> None:
     expert.contact_consent = False
     expert.consent_on = None
     if expert.deleted_at is None:
-        expert.deleted_at = utcnow()
+        soft_delete(expert)
     db.session.flush()
     erased = set(EXPERT_PERSONAL_FIELDS)
     entries = db.session.scalars(
