@@ -24,7 +24,6 @@ from markupsafe import Markup
 from wtforms import SelectField
 
 from needs_tracker.common.forms import select_choices
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.permissions import (
     can_attach,
     can_delete_records,
@@ -35,9 +34,9 @@ from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
 from needs_tracker.ops.models import Attachment
 from needs_tracker.ops.storage import (
-    DEFAULT_MAX_BYTES,
     AttachmentError,
     attachments_of,
+    delete_attachment,
     file_path,
     store_attachment,
 )
@@ -84,7 +83,7 @@ def upload(owner_type: str, owner_id: int):
         flash(" ".join(str(e) for e in errors) or _("The upload was not valid."), "danger")
         return redirect(url_for(endpoint, id=owner.id))
     upload_file = form.file.data
-    max_bytes = current_app.config.get("ATTACHMENT_MAX_BYTES", DEFAULT_MAX_BYTES)
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
     data = upload_file.stream.read(max_bytes + 1)
     try:
         att = store_attachment(
@@ -149,7 +148,7 @@ def delete(att_id: int):
         can_delete_records(current_user)
         or (can_attach(current_user) and att.uploaded_by_id == current_user.id)
     )
-    att.deleted_at = utcnow()
+    delete_attachment(att, current_user)
     db.session.commit()
     flash(_("Attachment deleted."), "success")
     endpoint = OWNERS[att.owner_type][1]

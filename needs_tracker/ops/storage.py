@@ -14,10 +14,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from needs_tracker.common.models import soft_delete
 from needs_tracker.extensions import db
 from needs_tracker.ops.models import OWNER_TABLES, Attachment
-
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 # extension -> (sniffed type, MIME type)
 ALLOWED_EXTENSIONS = {
@@ -117,7 +116,7 @@ def store_attachment(
     data: bytes,
     kind: str,
     actor: Any,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int,
 ) -> Attachment:
     """Check and write the file under a random name; add its row (caller commits)."""
     checked = check_file(filename, data, max_bytes)
@@ -142,6 +141,12 @@ def store_attachment(
     db.session.add(att)
     db.session.flush()
     return att
+
+
+def delete_attachment(att: Attachment, actor: Any) -> None:
+    """Move an attachment to the trash; its file stays until the owner is purged."""
+    soft_delete(att)
+    db.session.flush()
 
 
 def attachments_of(owner_type: str, owner_id: int) -> list[Attachment]:

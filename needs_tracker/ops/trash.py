@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import delete, func, select
 
+from needs_tracker.common.models import restore as restore_record
 from needs_tracker.common.permissions import can_delete_records, can_purge, require
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.extensions import db
@@ -145,7 +146,7 @@ def restore(kind: str, record_id: int):
     """Take a record out of the trash."""
     require(can_delete_records(current_user))
     obj = get_deleted_or_404(kind, record_id)
-    obj.deleted_at = None
+    restore_record(obj)
     db.session.commit()
     flash(_("Restored %(name)s.", name=describe(obj)), "success")
     return redirect(url_for(KINDS[kind].detail_endpoint, id=obj.id))
