@@ -81,6 +81,13 @@ class Config:
     TRUST_PROXY = _proxies("TRUST_PROXY", 0)
     FORCE_HTTPS = _bool("FORCE_HTTPS", False)
     ATTACHMENT_FOLDER = os.environ.get("ATTACHMENT_FOLDER", str(INSTANCE_DIR / "attachments"))
+    # Every setting a feature reads has its default here, not in the feature's init_app.
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_ROWS = 50_000
+    API_RATE_LIMIT = "600 per minute"  # per API token, counted in RATELIMIT_STORAGE_URI
+    MATCH_TOP = 8  # suggestions on a need's page
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 class DevelopmentConfig(Config):

@@ -53,18 +53,29 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     init_hooks(app)
     register_extensions(app)
-    register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
     register_template_helpers(app)
-    register_commands(app)
     register_features(app)
     return app
 
 
-# Feature packages that plug in through init_app(app): blueprints, CLI groups, page panels,
-# menu entries and demo seeders. Their models are imported by needs_tracker.models.
+# Every feature package, in the order it is registered. Each has init_app(app), the one way a
+# feature plugs in: its blueprints, CLI groups, and what it adds to the hooks declared in
+# common/hooks.py (page panels, menu entries, checks, demo seeders). Core features come first;
+# the plug-ins after them may add to their pages (api last: it wraps the error handlers).
+# Models are imported by needs_tracker.models, not from here.
 FEATURES = (
+    "needs_tracker.main",
+    "needs_tracker.auth",
+    "needs_tracker.organisations",
+    "needs_tracker.visits",
+    "needs_tracker.needs",
+    "needs_tracker.experts",
+    "needs_tracker.users",
+    "needs_tracker.centres",
+    "needs_tracker.taxonomy",
+    "needs_tracker.demo",
     "needs_tracker.audit",
     "needs_tracker.matching",
     "needs_tracker.reports",
@@ -76,7 +87,7 @@ FEATURES = (
 
 
 def register_features(app: Flask) -> None:
-    """Let each feature package register itself."""
+    """Let each feature package register itself (FEATURES order)."""
     import importlib
 
     for name in FEATURES:
@@ -157,7 +168,7 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user_from_token)
     # Hash the dummy password now, so that the first unknown username is not the slow one.
-    dummy_hash(app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    dummy_hash(app.config["PASSWORD_HASH_METHOD"])
 
 
 def apply_proxy_fix(app: Flask) -> None:
@@ -187,34 +198,6 @@ def _select_locale() -> str:
     if lang in current_app.config["LANGUAGES"]:
         return lang
     return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def register_blueprints(app: Flask) -> None:
-    """Register each feature's blueprint."""
-    from needs_tracker.auth.views import bp as auth_bp
-    from needs_tracker.centres.views import bp as centres_bp
-    from needs_tracker.experts.resource_views import resources_bp
-    from needs_tracker.experts.views import experts_bp
-    from needs_tracker.main.views import bp as main_bp
-    from needs_tracker.needs.views import bp as needs_bp
-    from needs_tracker.organisations.views import bp as organisations_bp
-    from needs_tracker.taxonomy.views import bp as taxonomy_bp
-    from needs_tracker.users.views import bp as users_bp
-    from needs_tracker.visits.views import bp as visits_bp
-
-    for bp in (
-        main_bp,
-        auth_bp,
-        organisations_bp,
-        visits_bp,
-        needs_bp,
-        experts_bp,
-        resources_bp,
-        users_bp,
-        centres_bp,
-        taxonomy_bp,
-    ):
-        app.register_blueprint(bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -406,13 +389,3 @@ def register_template_helpers(app: Flask) -> None:
             return str(enum(value).label)
         except ValueError:
             return value or ""
-
-
-def register_commands(app: Flask) -> None:
-    """Register the CLI groups (`flask --app wsgi ...`)."""
-    from needs_tracker.centres.cli import centre_cli
-    from needs_tracker.demo.cli import demo_cli
-    from needs_tracker.users.cli import user_cli
-
-    for group in (centre_cli, user_cli, demo_cli):
-        app.cli.add_command(group)

@@ -17,7 +17,6 @@ def init_app(app: Flask) -> None:
     from needs_tracker.common.scoping import ScopeViolation
     from needs_tracker.extensions import csrf, db, limiter
 
-    app.config.setdefault("API_RATE_LIMIT", "600 per minute")
     # Tokens, not cookies, authorise the API: there is no ambient credential to forge.
     csrf.exempt(bp)
     # Counted in the limiter's configured storage, shared by workers as the login throttle is.

@@ -3,13 +3,15 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-# Detail pages that show a history panel: hook name -> table of the record shown.
+from needs_tracker.common import hooks
+
+# Detail pages that show a history panel: their hook -> table of the record shown.
 HISTORY_PANELS = {
-    "need_panels": "needs",
-    "visit_panels": "visits",
-    "organisation_panels": "organisations",
-    "expert_panels": "experts",
-    "resource_panels": "resources",
+    hooks.NEED_PANELS: "needs",
+    hooks.VISIT_PANELS: "visits",
+    hooks.ORGANISATION_PANELS: "organisations",
+    hooks.EXPERT_PANELS: "experts",
+    hooks.RESOURCE_PANELS: "resources",
 }
 
 
@@ -22,11 +24,12 @@ def init_app(app: Flask) -> None:
     events.register()
     app.register_blueprint(bp)
     for hook, table in HISTORY_PANELS.items():
-        app.extensions.setdefault(hook, []).append(history_panel(table))
-    app.extensions.setdefault("nav_items", []).append(
+        hook.add(app, history_panel(table))
+    hooks.NAV_ITEMS.add(
+        app,
         {
             "endpoint": "audit.search",
             "label": _l("Audit trail"),
             "visible": can_see_audit,
-        }
+        },
     )

@@ -48,7 +48,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
         method = "scrypt"
         if has_app_context():
-            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+            method = current_app.config["PASSWORD_HASH_METHOD"]
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

@@ -66,7 +66,7 @@ def dummy_hash(method: str) -> str:
 def password_hash_method() -> str:
     """The hashing method (and cost) that set_password uses in this app."""
     if has_app_context():
-        return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        return current_app.config["PASSWORD_HASH_METHOD"]
     return "scrypt"
 
 

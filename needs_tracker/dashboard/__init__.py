@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from needs_tracker.common import hooks
+
 
 def init_app(app: Flask) -> None:
     """Register the dashboard blueprint and its menu entry."""
@@ -10,6 +12,6 @@ def init_app(app: Flask) -> None:
     from needs_tracker.dashboard.views import bp
 
     app.register_blueprint(bp)
-    app.extensions.setdefault("nav_items", []).append(
-        {"endpoint": "dashboard.index", "label": _l("Dashboard"), "visible": can_see_reports}
+    hooks.NAV_ITEMS.add(
+        app, {"endpoint": "dashboard.index", "label": _l("Dashboard"), "visible": can_see_reports}
     )

@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from needs_tracker.common import hooks
+
 
 def init_app(app: Flask) -> None:
     """Register the import/export blueprints, the CLI commands and the menu entry."""
@@ -10,17 +12,16 @@ def init_app(app: Flask) -> None:
     from needs_tracker.imports.cli import export_command, import_command
     from needs_tracker.imports.views import bp, duplicate_warning, export_bp
 
-    app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
-    app.config.setdefault("IMPORT_MAX_ROWS", 50_000)
     app.register_blueprint(bp)
     app.register_blueprint(export_bp)
-    app.extensions.setdefault("organisation_create_checks", []).append(duplicate_warning)
+    hooks.ORGANISATION_CREATE_CHECKS.add(app, duplicate_warning)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
-    app.extensions.setdefault("nav_items", []).append(
+    hooks.NAV_ITEMS.add(
+        app,
         {
             "endpoint": "imports.index",
             "label": _l("Import"),
             "visible": can_import,
-        }
+        },
     )

@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from needs_tracker.common import hooks
+
 
 def init_app(app: Flask) -> None:
     """Register the matching feature's blueprints, commands and page panels."""
@@ -25,16 +27,16 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["match_status"] = _label(MatchStatus)
     app.jinja_env.filters["decline_reason"] = _label(DeclineReason)
-    ext = app.extensions
-    ext.setdefault("need_panels", []).append(views.need_panel)
-    ext.setdefault("expert_panels", []).append(views.expert_panel)
-    ext.setdefault("resource_panels", []).append(views.resource_panel)
-    ext.setdefault("home_panels", []).append(views.stale_panel)
-    ext.setdefault("nav_items", []).append(
+    hooks.NEED_PANELS.add(app, views.need_panel)
+    hooks.EXPERT_PANELS.add(app, views.expert_panel)
+    hooks.RESOURCE_PANELS.add(app, views.resource_panel)
+    hooks.HOME_PANELS.add(app, views.stale_panel)
+    hooks.NAV_ITEMS.add(
+        app,
         {
             "endpoint": "matching.groups",
             "label": _l("Group docking"),
             "visible": lambda u: u.is_authenticated,
-        }
+        },
     )
-    ext.setdefault("demo_seeders", []).append(seed_demo_matches)
+    hooks.DEMO_SEEDERS.add(app, seed_demo_matches)

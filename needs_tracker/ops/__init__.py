@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from needs_tracker.common import hooks
+
 
 def init_app(app: Flask) -> None:
     """Register the operations commands, pages and panels."""
@@ -14,19 +16,19 @@ def init_app(app: Flask) -> None:
     from needs_tracker.ops.deploy_check import check_deploy_command
     from needs_tracker.ops.trash import bp as trash_bp
 
-    app.config.setdefault("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
     concurrency.init_app(app)
     input_guard.init_app(app)
     app.cli.add_command(backup_cli)
     app.cli.add_command(check_deploy_command)
     app.register_blueprint(trash_bp)
     app.register_blueprint(attachments_bp)
-    app.extensions.setdefault("visit_panels", []).append(attachment_panel("visit"))
-    app.extensions.setdefault("need_panels", []).append(attachment_panel("need"))
-    app.extensions.setdefault("nav_items", []).append(
+    hooks.VISIT_PANELS.add(app, attachment_panel("visit"))
+    hooks.NEED_PANELS.add(app, attachment_panel("need"))
+    hooks.NAV_ITEMS.add(
+        app,
         {
             "endpoint": "trash.index",
             "label": _l("Trash"),
             "visible": lambda u: u.is_authenticated and can_delete_records(u),
-        }
+        },
     )

@@ -3,6 +3,8 @@
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from needs_tracker.common import hooks
+
 
 def init_app(app: Flask) -> None:
     """Register the reports feature's blueprints and commands."""
@@ -13,10 +15,11 @@ def init_app(app: Flask) -> None:
     from needs_tracker.reports import views
 
     app.register_blueprint(views.bp)
-    app.extensions.setdefault("nav_items", []).append(
+    hooks.NAV_ITEMS.add(
+        app,
         {
             "endpoint": "reports.index",
             "label": _l("Reports"),
             "visible": sees_reports_in_menu,
-        }
+        },
     )
