@@ -54,7 +54,15 @@ def is_backward_move(current: NeedStatus | str, target: NeedStatus | str) -> boo
 
 
 class TransitionError(ValueError):
-    """A status change that the workflow does not allow; the message is for the user."""
+    """A status change that the workflow does not allow; the message is for the user.
+
+    field names the value at fault (the target status, the note, the confirmation), so that
+    the API can name it in its error document.
+    """
+
+    def __init__(self, message: str, field: str = "to_status") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # What a need gets when its source leaves a value out (a blank import cell, a CLI call).
@@ -166,7 +174,7 @@ def transition_need(
             )
         )
     if target == S.CLOSED and not note.strip():
-        raise TransitionError(_("Give a reason for closing the need."))
+        raise TransitionError(_("Give a reason for closing the need."), field="note")
     change = NeedStatusChange(
         from_status=current.value,
         to_status=target.value,
@@ -179,6 +187,28 @@ def transition_need(
     need.close_reason = note.strip()[:300] if target == S.CLOSED else ""
     db.session.flush()
     return change
+
+
+def change_need_status(
+    need: Need,
+    to_status: NeedStatus | str,
+    actor: User | None,
+    note: str = "",
+    *,
+    confirm_back: bool = False,
+) -> NeedStatusChange:
+    """A hand-made status change (the need page, the API): a move back to an earlier step
+    undoes progress and is refused unless confirmed; then transition_need's rules apply."""
+    if is_backward_move(need.status, to_status) and not confirm_back:
+        raise TransitionError(
+            _(
+                "Moving the need back from “%(from)s” to “%(to)s” undoes progress: "
+                "tick the confirmation to do it.",
+                **{"from": NeedStatus(need.status).label, "to": NeedStatus(to_status).label},
+            ),
+            field="confirm_back",
+        )
+    return transition_need(need, to_status, actor, note)
 
 
 def need_data_from_form(form: Any, organisation_id: int | None = None) -> NeedData:
