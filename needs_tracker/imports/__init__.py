@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     """Register the import/export blueprints, the CLI commands and the menu entry."""
     from needs_tracker.common.permissions import can_import
     from needs_tracker.imports.cli import export_command, import_command
+    from needs_tracker.imports.services import lookalike_organisations
     from needs_tracker.imports.views import bp, duplicate_warning, export_bp
 
     app.config.setdefault("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
@@ -15,6 +16,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(export_bp)
     app.extensions.setdefault("organisation_create_checks", []).append(duplicate_warning)
+    # The same look-alike search for callers without a page (the API): organisations, not HTML.
+    app.extensions.setdefault("organisation_lookalikes", []).append(lookalike_organisations)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
     app.extensions.setdefault("nav_items", []).append(
