@@ -56,6 +56,7 @@ _FIELD_MESSAGES = {
     "cursor": lazy_gettext("Not a cursor returned by this API; start again without it."),
     "idempotency_key": lazy_gettext("Must be 1 to 200 characters."),
     "reference": lazy_gettext("No such record, or this token may not use it."),
+    "json_object": lazy_gettext("Send a JSON object."),
     "idempotency_reused": lazy_gettext(
         "This key was already used with a different request; use a new key."
     ),

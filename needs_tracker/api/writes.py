@@ -113,9 +113,12 @@ def in_caller_language() -> Iterator[None]:
 
 
 def require_json(body: Any) -> None:
-    """415 unless the body was JSON (spectree validates JSON bodies only)."""
+    """415 unless the body was JSON (spectree validates JSON bodies only); 400 unless it was
+    an object (spectree reads a JSON null as no body, which an all-optional PATCH accepts)."""
     if body is None or not request.is_json:
         raise ApiProblem(415)
+    if not isinstance(request.get_json(silent=True), dict):
+        raise ApiProblem(400, [FieldError("body", "json_object")])
 
 
 def _dumps(payload: dict[str, Any]) -> bytes:

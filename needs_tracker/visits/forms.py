@@ -19,7 +19,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from needs_tracker.common.choices import NeedType, Urgency, VisitStatus
-from needs_tracker.common.forms import VersionedForm, select_choices, strip_filter
+from needs_tracker.common.forms import (
+    INVALID_CHOICES,
+    VersionedForm,
+    select_choices,
+    strip_filter,
+)
 from needs_tracker.visits.services import InlineNeed, TeamMemberData, VisitData
 
 # An inline need's company is an organisation id, or "new:" + a name from the new-companies box.
@@ -64,7 +69,12 @@ class InlineNeedForm(FlaskForm):
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip_filter]
     )
-    field_ids = SelectMultipleField(_l("Technical fields"), coerce=int, validate_choice=True)
+    field_ids = SelectMultipleField(
+        _l("Technical fields"),
+        coerce=int,
+        validate_choice=True,
+        invalid_choice_message=INVALID_CHOICES,
+    )
     need_type = SelectField(_l("Need type"), choices=NeedType.choices)
     urgency = SelectField(_l("Urgency"), choices=Urgency.choices)
 
@@ -78,7 +88,10 @@ class VisitForm(VersionedForm):
         _l("Purpose"), validators=[Optional(), Length(max=300)], filters=[strip_filter]
     )
     organisation_ids = SelectMultipleField(
-        _l("Organisations visited"), coerce=int, validate_choice=True
+        _l("Organisations visited"),
+        coerce=int,
+        validate_choice=True,
+        invalid_choice_message=INVALID_CHOICES,
     )
     new_organisations = TextAreaField(
         _l("New companies (one per line)"),
