@@ -14,7 +14,7 @@ from sqlalchemy import Select, or_, select
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
 from needs_tracker.common.listing import filter_date_range, filter_field
-from needs_tracker.common.models import utcnow
+from needs_tracker.common.models import bump_version, utcnow
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.needs.search import need_text_clause
@@ -146,7 +146,10 @@ def update_need(need: Need, data: NeedData, actor: User | None) -> None:
     need.budget = data.budget
     if data.collected_on:
         need.collected_on = data.collected_on
+    before = [f.id for f in need.fields]
     need.fields = _fields(data.field_ids)
+    if [f.id for f in need.fields] != before:
+        bump_version(need)
     db.session.flush()
 
 

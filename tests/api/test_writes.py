@@ -222,3 +222,16 @@ def test_a_body_that_is_not_json_is_415(client, writer, method):
     assert response.status_code == 415
     assert response.mimetype == "application/problem+json"
     assert _count() == before
+
+
+def test_a_change_of_the_fields_alone_is_a_new_version(client, writer):
+    path = f"/api/v1/needs/{writer['need_a'].id}"
+    before = client.get(path, headers=bearer(writer["token"]))
+    response = client.patch(
+        path,
+        json={"field_ids": []},
+        headers=bearer(writer["token"], **{"If-Match": before.headers["ETag"]}),
+    )
+    assert response.status_code == 200
+    assert response.get_json()["fields"] == []
+    assert response.get_json()["version"] == before.get_json()["version"] + 1

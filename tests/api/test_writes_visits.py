@@ -228,3 +228,23 @@ def test_patch_refuses_null_for_a_value_a_visit_always_has(client, writer):
     )
     assert response.status_code == 400
     assert response.get_json()["errors"][0]["field"] == "status"
+
+
+def test_a_change_of_the_team_alone_is_a_new_version(client, writer):
+    # The ORM counts versions of the row's own columns; a stale form (or two PATCHes racing
+    # past the If-Match check) must not overwrite a team changed meanwhile.
+    path = f"/api/v1/visits/{writer['visit_a'].id}"
+    version = client.get(path, headers=bearer(writer["token"])).get_json()["version"]
+    response = client.patch(
+        path,
+        json={"team": [{"name": "李娜"}]},
+        headers=bearer(writer["token"], **{"If-Match": etag(client, path, writer["token"])}),
+    )
+    assert response.get_json()["version"] == version + 1
+    unchanged = client.patch(
+        path,
+        json={"team": [{"name": "李娜"}]},
+        headers=bearer(writer["token"], **{"If-Match": response.headers["ETag"]}),
+    )
+    assert unchanged.status_code == 200
+    assert unchanged.get_json()["version"] == version + 1
