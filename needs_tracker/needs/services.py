@@ -146,9 +146,9 @@ def update_need(need: Need, data: NeedData, actor: User | None) -> None:
     need.budget = data.budget
     if data.collected_on:
         need.collected_on = data.collected_on
-    before = [f.id for f in need.fields]
+    before = sorted(f.id for f in need.fields)
     need.fields = _fields(data.field_ids)
-    if [f.id for f in need.fields] != before:
+    if sorted(f.id for f in need.fields) != before:
         bump_version(need)
     db.session.flush()
 

@@ -161,7 +161,8 @@ def record_visit(
 
 def _lists(visit: Visit) -> tuple[list[int], list[tuple[str, str, str]]]:
     team = [(m.name, m.title, m.organisation_name) for m in visit.team]
-    return [o.id for o in visit.organisations], team
+    # Visited organisations have no order of their own (the relationship sorts them by id).
+    return sorted(o.id for o in visit.organisations), team
 
 
 def update_visit(visit: Visit, data: VisitData, actor: User | None) -> None:
