@@ -224,14 +224,23 @@ def test_a_body_that_is_not_json_is_415(client, writer, method):
     assert _count() == before
 
 
-def test_a_change_of_the_fields_alone_is_a_new_version(client, writer):
+def test_a_change_of_the_fields_alone_is_a_new_version(client, writer, make_field):
+    second = make_field("工业机器人", position=1)
     path = f"/api/v1/needs/{writer['need_a'].id}"
     before = client.get(path, headers=bearer(writer["token"]))
+    version = before.get_json()["version"]
     response = client.patch(
         path,
-        json={"field_ids": []},
+        json={"field_ids": [second.id, writer["field"].id]},
         headers=bearer(writer["token"], **{"If-Match": before.headers["ETag"]}),
     )
     assert response.status_code == 200
-    assert response.get_json()["fields"] == []
-    assert response.get_json()["version"] == before.get_json()["version"] + 1
+    assert [f["id"] for f in response.get_json()["fields"]] == [writer["field"].id, second.id]
+    assert response.get_json()["version"] == version + 1
+    # The same fields in another order are no change.
+    again = client.patch(
+        path,
+        json={"field_ids": [writer["field"].id, second.id]},
+        headers=bearer(writer["token"], **{"If-Match": response.headers["ETag"]}),
+    )
+    assert again.get_json()["version"] == version + 1
