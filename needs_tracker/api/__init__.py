@@ -10,7 +10,13 @@ API_PREFIX = "/api/"
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint, its CLI group, rate limit and error documents."""
-    from needs_tracker.api import writes  # noqa: F401 - adds the write routes to bp
+    # Each adds its write routes to bp.
+    from needs_tracker.api import (  # noqa: F401
+        writes,
+        writes_matches,
+        writes_organisations,
+        writes_visits,
+    )
     from needs_tracker.api.cli import token_cli
     from needs_tracker.api.problems import http_problem, problem_response
     from needs_tracker.api.views import bp, rate_limit_key, rate_limit_value, spec

@@ -19,6 +19,7 @@ _TITLES = {
     404: lazy_gettext("Not found"),
     405: lazy_gettext("Method not allowed"),
     406: lazy_gettext("Not acceptable"),
+    409: lazy_gettext("Conflict"),
     412: lazy_gettext("Precondition failed"),
     422: lazy_gettext("Unprocessable request"),
     428: lazy_gettext("Precondition required"),
@@ -36,7 +37,9 @@ _DETAILS = {
     412: lazy_gettext(
         "The record changed since you read it (ETag no longer matches); read it again."
     ),
+    409: lazy_gettext("This would duplicate a record on file; see errors."),
     415: lazy_gettext("Send the body as JSON (Content-Type: application/json)."),
+    422: lazy_gettext("The request is well-formed, but the app's rules refuse it; see errors."),
     428: lazy_gettext("Send If-Match with the ETag of the version you read."),
     429: lazy_gettext("This token has made too many requests; wait and try again."),
     500: lazy_gettext("An unexpected error occurred; quote the request id when reporting it."),
@@ -52,6 +55,8 @@ _FIELD_MESSAGES = {
     "extra_forbidden": lazy_gettext("Unknown parameter."),
     "cursor": lazy_gettext("Not a cursor returned by this API; start again without it."),
     "idempotency_key": lazy_gettext("Must be 1 to 200 characters."),
+    "reference": lazy_gettext("No such record, or this token may not use it."),
+    "json_object": lazy_gettext("Send a JSON object."),
     "idempotency_reused": lazy_gettext(
         "This key was already used with a different request; use a new key."
     ),

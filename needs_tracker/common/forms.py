@@ -16,6 +16,10 @@ from needs_tracker.common.validators import credit_code_error, normalise_credit_
 
 D = TypeVar("D")
 
+# For a multiple select (technical fields, organisations visited): WTForms' own Chinese for its
+# message is marked fuzzy, so users (and API callers, who can send any id) would read English.
+INVALID_CHOICES = _l("Not a valid choice: %(value)s.")
+
 
 class VersionedForm(FlaskForm):
     """A form that carries the version of the record it edits."""

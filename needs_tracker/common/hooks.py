@@ -39,6 +39,13 @@ class OrganisationCreateCheck(Protocol):
         """Called with the organisation's values and the centre it is created in."""
 
 
+class OrganisationLookalikes(Protocol):
+    """Organisations of a centre that may be the one about to be created (best first)."""
+
+    def __call__(self, name: str, credit_code: str | None, centre_id: int, /) -> list[Any]:
+        """Called with the new organisation's name, credit code and centre."""
+
+
 class DemoSeeder(Protocol):
     """Adds a feature's demo records after `flask demo seed` has made the core ones."""
 
@@ -110,6 +117,11 @@ ORGANISATION_CREATE_CHECKS = Hook(
     OrganisationCreateCheck,
     "Checks run before an organisation is created from the form.",
 )
+ORGANISATION_LOOKALIKES = Hook(
+    "organisation_lookalikes",
+    OrganisationLookalikes,
+    "Look-alike searches for a new organisation from a caller without a page (the API).",
+)
 DEMO_SEEDERS = Hook("demo_seeders", DemoSeeder, "Demo data of features, after the core demo.")
 
 HOOKS: dict[str, Hook] = {
@@ -123,6 +135,7 @@ HOOKS: dict[str, Hook] = {
         EXPERT_PANELS,
         RESOURCE_PANELS,
         ORGANISATION_CREATE_CHECKS,
+        ORGANISATION_LOOKALIKES,
         DEMO_SEEDERS,
     )
 }

@@ -22,6 +22,13 @@ class TimestampMixin:
     )
 
 
+def bump_version(obj: object) -> None:
+    """Make the next flush UPDATE obj, and so move its version on, when only its collections
+    changed (a visit's team, a need's fields): those are part of what a stale form or a stale
+    If-Match would overwrite, and the ORM counts a version only for the row's own columns."""
+    obj.updated_at = utcnow()  # type: ignore[attr-defined]
+
+
 class VersionedMixin:
     """Optimistic concurrency: the ORM bumps `version` on each UPDATE and refuses stale ones."""
 

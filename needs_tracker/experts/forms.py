@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from needs_tracker.common.choices import ResourceKind
-from needs_tracker.common.forms import VersionedForm, strip_filter
+from needs_tracker.common.forms import INVALID_CHOICES, VersionedForm, strip_filter
 
 
 class ExpertForm(VersionedForm):
@@ -35,7 +35,9 @@ class ExpertForm(VersionedForm):
     expertise = TextAreaField(
         _l("Research areas"), validators=[DataRequired(), Length(max=10000)], filters=[strip_filter]
     )
-    field_ids = SelectMultipleField(_l("Technical fields"), coerce=int)
+    field_ids = SelectMultipleField(
+        _l("Technical fields"), coerce=int, invalid_choice_message=INVALID_CHOICES
+    )
     phone = StringField(
         _l("Phone"), validators=[Optional(), Length(max=40)], filters=[strip_filter]
     )
@@ -77,7 +79,9 @@ class ResourceForm(VersionedForm):
     description = TextAreaField(
         _l("Description"), validators=[DataRequired(), Length(max=10000)], filters=[strip_filter]
     )
-    field_ids = SelectMultipleField(_l("Technical fields"), coerce=int)
+    field_ids = SelectMultipleField(
+        _l("Technical fields"), coerce=int, invalid_choice_message=INVALID_CHOICES
+    )
     maturity = StringField(
         _l("Maturity"), validators=[Optional(), Length(max=60)], filters=[strip_filter]
     )

@@ -1248,6 +1248,14 @@ def find_duplicates(
         return [Duplicate(orgs[i], r, s) for i, r, s in hits if i in orgs]
 
 
+def lookalike_organisations(
+    name: str, credit_code: str | None, centre_id: int
+) -> list[Organisation]:
+    """Organisations of centre_id that may be the one about to be created (find_duplicates'
+    hits, best first): the API refuses such a create unless the caller confirms it."""
+    return [d.organisation for d in find_duplicates(name, credit_code, centre_id)]
+
+
 def duplicate_pairs(
     centre_id: int, limit: int = 200
 ) -> list[tuple[Organisation, Organisation, float]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -64,6 +66,27 @@ class TransitionForm(VersionedForm):
             [("", "—"), ("company", _l("The company")), ("expert", _l("The expert / resource"))]
         )
         self.decline_reason.choices = [SelectChoice("", "—"), *DeclineReason.choices()]
+
+    def step_record(self, target: str) -> dict[str, Any]:
+        """transition_match's keyword arguments for a step to target: the meeting (when one
+        is held and dated), the amount, who declined and why, whether the need stays open."""
+        from needs_tracker.matching.services import MeetingData
+
+        meeting = None
+        if target == MatchStatus.MEETING_HELD.value and self.held_on.data:
+            meeting = MeetingData(
+                held_on=self.held_on.data,
+                place=self.place.data or "",
+                attendees=self.attendees.data or "",
+                minutes=self.minutes.data or "",
+            )
+        return {
+            "meeting": meeting,
+            "amount": self.amount.data,
+            "declined_by": self.declined_by.data or "",
+            "decline_reason": self.decline_reason.data or "",
+            "keep_need_open": bool(self.keep_need_open.data),
+        }
 
 
 class GroupEventForm(FlaskForm):

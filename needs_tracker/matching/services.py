@@ -83,7 +83,15 @@ NEED_FOLLOWS = {
 
 
 class MatchError(ValueError):
-    """A refused matching action; the message is for the user."""
+    """A refused matching action; the message is for the user.
+
+    field names the value at fault (the candidate, the target step, the meeting date...) when
+    one is, so that the API can name it in its error document.
+    """
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # --- the index cache ----------------------------------------------------------------------
@@ -331,11 +339,20 @@ def suggest_for_need(need: Need, top: int = 10) -> list[Suggestion]:
 # --- workflow -----------------------------------------------------------------------------
 
 
+def suggestion_for(need: Need, kind: str, candidate_id: int, top: int = 50) -> Suggestion | None:
+    """The candidate's entry among the need's top suggestions (its score and reasons), if any:
+    a proposal keeps them whether it is made on the need page or through the API."""
+    return next(
+        (s for s in suggest_for_need(need, top=top) if s.kind == kind and s.id == candidate_id),
+        None,
+    )
+
+
 def _candidate(kind: str, candidate_id: int) -> Expert | Resource:
     model = Expert if kind == EXPERT else Resource if kind == RESOURCE else None
     obj = db.session.get(model, candidate_id) if model else None
     if obj is None or obj.is_deleted:
-        raise MatchError(_("This expert or resource does not exist."))
+        raise MatchError(_("This expert or resource does not exist."), field="candidate_id")
     return obj
 
 
@@ -384,7 +401,10 @@ def propose_match(
         )
     )
     if existing is not None:
-        raise MatchError(_("“%(name)s” is already proposed for this need.", name=candidate.name))
+        raise MatchError(
+            _("“%(name)s” is already proposed for this need.", name=candidate.name),
+            field="candidate_id",
+        )
     match = Match(
         centre_id=need.centre_id,
         need_id=need.id,
@@ -453,7 +473,8 @@ def _refuse(current: MatchStatus, target: MatchStatus) -> None:
         return
     if current in (M.RESOLVED, M.DECLINED):
         raise MatchError(
-            _("This match is already “%(status)s”; it cannot change.", status=current.label)
+            _("This match is already “%(status)s”; it cannot change.", status=current.label),
+            field="to_status",
         )
     if target in ORDER and ORDER.index(target) > ORDER.index(current):
         missing = ORDER[ORDER.index(current) + 1]
@@ -461,13 +482,15 @@ def _refuse(current: MatchStatus, target: MatchStatus) -> None:
             _(
                 "A match cannot go from “%(from)s” to “%(to)s”: record “%(missing)s” first.",
                 **{"from": current.label, "to": target.label, "missing": missing.label},
-            )
+            ),
+            field="to_status",
         )
     raise MatchError(
         _(
             "A match cannot go back from “%(from)s” to “%(to)s”.",
             **{"from": current.label, "to": target.label},
-        )
+        ),
+        field="to_status",
     )
 
 
@@ -487,24 +510,24 @@ def transition_match(
     target = MatchStatus(to_status)
     current = MatchStatus(match.status)
     if target == current:
-        raise MatchError(_("The match is already in this status."))
+        raise MatchError(_("The match is already in this status."), field="to_status")
     _refuse(current, target)
     if target == M.MEETING_HELD:
         check_meeting_held(meeting.held_on if meeting else None)
         record_meeting(match, meeting, actor)
     if target == M.AGREEMENT:
         if amount is not None and amount < 0:
-            raise MatchError(_("The amount cannot be negative."))
+            raise MatchError(_("The amount cannot be negative."), field="amount")
         match.amount = amount
     if target == M.DECLINED:
         if declined_by not in ("company", "expert"):
-            raise MatchError(_("Say who declined: the company or the expert."))
+            raise MatchError(_("Say who declined: the company or the expert."), field="declined_by")
         from needs_tracker.matching.models import DeclineReason
 
         if decline_reason not in DeclineReason.labels():
-            raise MatchError(_("Choose a reason for the decline."))
+            raise MatchError(_("Choose a reason for the decline."), field="decline_reason")
         if decline_reason == DeclineReason.OTHER.value and not note.strip():
-            raise MatchError(_("Describe the reason in the note."))
+            raise MatchError(_("Describe the reason in the note."), field="note")
         match.declined_by = declined_by
         match.decline_reason = decline_reason
         match.decline_note = note.strip()[:500]
@@ -534,7 +557,7 @@ def check_meeting_held(held_on: date | None, today: date | None = None) -> None:
     (reports/kpis.py), so recording it held early would report an event that has not happened.
     """
     if held_on is None:
-        raise MatchError(_("Record the docking meeting: its date at least."))
+        raise MatchError(_("Record the docking meeting: its date at least."), field="held_on")
     today = today or date.today()
     if held_on > today:
         raise MatchError(
@@ -544,7 +567,8 @@ def check_meeting_held(held_on: date | None, today: date | None = None) -> None:
                 "and record the meeting on or after that day.",
                 date=held_on.isoformat(),
                 today=today.isoformat(),
-            )
+            ),
+            field="held_on",
         )
 
 

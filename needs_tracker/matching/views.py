@@ -31,7 +31,7 @@ from needs_tracker.matching.forms import (
     TransitionForm,
 )
 from needs_tracker.matching.models import DeclineReason, DockingEvent, Match, MatchStatus
-from needs_tracker.matching.services import ALLOWED, MatchError, MeetingData
+from needs_tracker.matching.services import ALLOWED, MatchError
 from needs_tracker.needs.models import Need
 
 bp = Blueprint("matching", __name__, url_prefix="/matching")
@@ -147,14 +147,7 @@ def propose(need_id: int):
     if not form.validate_on_submit():
         notify(anchor, _("The proposal was not valid."), "danger")
         return redirect(url_for("needs.detail", id=need.id) + "#matching")
-    suggestion = next(
-        (
-            s
-            for s in services.suggest_for_need(need, top=50)
-            if s.kind == form.kind.data and s.id == form.candidate_id.data
-        ),
-        None,
-    )
+    suggestion = services.suggestion_for(need, form.kind.data, form.candidate_id.data)
     try:
         match = services.propose_match(
             need,
@@ -240,25 +233,9 @@ def step(match_id: int):
             "danger",
         )
         return redirect(back)
-    meeting = None
-    if target == MatchStatus.MEETING_HELD.value and form.held_on.data:
-        meeting = MeetingData(
-            held_on=form.held_on.data,
-            place=form.place.data or "",
-            attendees=form.attendees.data or "",
-            minutes=form.minutes.data or "",
-        )
     try:
         services.transition_match(
-            match,
-            target,
-            current_user,
-            form.note.data or "",
-            meeting=meeting,
-            amount=form.amount.data,
-            declined_by=form.declined_by.data or "",
-            decline_reason=form.decline_reason.data or "",
-            keep_need_open=bool(form.keep_need_open.data),
+            match, target, current_user, form.note.data or "", **form.step_record(target)
         )
     except (MatchError, ValueError) as exc:
         db.session.rollback()

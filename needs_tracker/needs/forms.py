@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
-from needs_tracker.common.forms import VersionedForm, strip_filter
+from needs_tracker.common.forms import INVALID_CHOICES, VersionedForm, strip_filter
 
 
 def _int_or_none(value):
@@ -39,7 +39,9 @@ class NeedForm(VersionedForm):
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=10000)], filters=[strip_filter]
     )
-    field_ids = SelectMultipleField(_l("Technical fields"), coerce=int)
+    field_ids = SelectMultipleField(
+        _l("Technical fields"), coerce=int, invalid_choice_message=INVALID_CHOICES
+    )
     need_type = SelectField(_l("Need type"), choices=NeedType.choices)
     urgency = SelectField(_l("Urgency"), choices=Urgency.choices)
     budget = DecimalField(

@@ -15,7 +15,7 @@ from sqlalchemy import Select, or_, select
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus, NeedType, Urgency
 from needs_tracker.common.listing import filter_date_range, filter_field
-from needs_tracker.common.models import soft_delete, utcnow
+from needs_tracker.common.models import bump_version, soft_delete, utcnow
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
 from needs_tracker.needs.search import need_text_clause
@@ -55,7 +55,15 @@ def is_backward_move(current: NeedStatus | str, target: NeedStatus | str) -> boo
 
 
 class TransitionError(ValueError):
-    """A status change that the workflow does not allow; the message is for the user."""
+    """A status change that the workflow does not allow; the message is for the user.
+
+    field names the value at fault (the target status, the note, the confirmation), so that
+    the API can name it in its error document.
+    """
+
+    def __init__(self, message: str, field: str = "to_status") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # What a need gets when its source leaves a value out (a blank import cell, a CLI call).
@@ -139,7 +147,10 @@ def update_need(need: Need, data: NeedData, actor: User | None) -> None:
     need.budget = data.budget
     if data.collected_on:
         need.collected_on = data.collected_on
+    before = sorted(f.id for f in need.fields)
     need.fields = _fields(data.field_ids)
+    if sorted(f.id for f in need.fields) != before:
+        bump_version(need)
     db.session.flush()
 
 
@@ -173,7 +184,7 @@ def transition_need(
             )
         )
     if target == S.CLOSED and not note.strip():
-        raise TransitionError(_("Give a reason for closing the need."))
+        raise TransitionError(_("Give a reason for closing the need."), field="note")
     change = NeedStatusChange(
         from_status=current.value,
         to_status=target.value,
@@ -186,6 +197,28 @@ def transition_need(
     need.close_reason = note.strip()[:300] if target == S.CLOSED else ""
     db.session.flush()
     return change
+
+
+def change_need_status(
+    need: Need,
+    to_status: NeedStatus | str,
+    actor: User | None,
+    note: str = "",
+    *,
+    confirm_back: bool = False,
+) -> NeedStatusChange:
+    """A hand-made status change (the need page, the API): a move back to an earlier step
+    undoes progress and is refused unless confirmed; then transition_need's rules apply."""
+    if is_backward_move(need.status, to_status) and not confirm_back:
+        raise TransitionError(
+            _(
+                "Moving the need back from “%(from)s” to “%(to)s” undoes progress: "
+                "tick the confirmation to do it.",
+                **{"from": NeedStatus(need.status).label, "to": NeedStatus(to_status).label},
+            ),
+            field="confirm_back",
+        )
+    return transition_need(need, to_status, actor, note)
 
 
 def need_data_from_form(form: Any, organisation_id: int | None = None) -> NeedData:

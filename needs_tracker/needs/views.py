@@ -34,13 +34,13 @@ from needs_tracker.needs.models import Need, NeedStatusChange
 from needs_tracker.needs.services import (
     TransitionError,
     allowed_targets,
+    change_need_status,
     create_need,
     delete_need,
     filter_needs,
     is_backward_move,
     need_data_from_form,
     search_needs,
-    transition_need,
     update_need,
 )
 from needs_tracker.organisations.models import Organisation
@@ -197,21 +197,15 @@ def change_status(id: int):
             _("This need changed while you were looking at it. Please check and try again."),
             "danger",
         )
-    elif is_backward_move(need.status, form.to_status.data) and not form.confirm_back.data:
-        flash(
-            _(
-                "Moving the need back from “%(from)s” to “%(to)s” undoes progress: "
-                "tick the confirmation to do it.",
-                **{
-                    "from": NeedStatus(need.status).label,
-                    "to": NeedStatus(form.to_status.data).label,
-                },
-            ),
-            "danger",
-        )
     else:
         try:
-            transition_need(need, form.to_status.data, current_user, form.note.data or "")
+            change_need_status(
+                need,
+                form.to_status.data,
+                current_user,
+                form.note.data or "",
+                confirm_back=bool(form.confirm_back.data),
+            )
         except TransitionError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

@@ -13,7 +13,7 @@ from needs_tracker.auth.models import User
 from needs_tracker.centres.models import CoBuildingPartner
 from needs_tracker.common.choices import OrganisationKind, VisitStatus
 from needs_tracker.common.listing import filter_date_range
-from needs_tracker.common.models import soft_delete
+from needs_tracker.common.models import bump_version, soft_delete
 from needs_tracker.extensions import db
 from needs_tracker.needs.services import NeedData, create_need
 from needs_tracker.organisations.models import Organisation
@@ -160,9 +160,18 @@ def record_visit(
     return visit
 
 
+def _lists(visit: Visit) -> tuple[list[int], list[tuple[str, str, str]]]:
+    team = [(m.name, m.title, m.organisation_name) for m in visit.team]
+    # Visited organisations have no order of their own (the relationship sorts them by id).
+    return sorted(o.id for o in visit.organisations), team
+
+
 def update_visit(visit: Visit, data: VisitData, actor: User | None) -> None:
-    """Overwrite a visit's values, organisations and team."""
-    _apply(visit, data, visit.centre_id)
+    """Overwrite a visit's values, organisations and team (a new version if any changed)."""
+    before = _lists(visit)
+    _apply(visit, data, visit.centre_id)  # new companies are flushed: their ids are known
+    if _lists(visit) != before:
+        bump_version(visit)
     db.session.flush()
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.choices import VisitStatus
 from needs_tracker.common.crud import refuse_stale
-from needs_tracker.common.forms import select_choices
 from needs_tracker.common.hooks import VISIT_PANELS
 from needs_tracker.common.listing import (
     ListSpec,
@@ -26,15 +25,9 @@ from needs_tracker.common.permissions import can_create_centre_data, can_edit_ow
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.extensions import db
 from needs_tracker.needs.models import Need
-from needs_tracker.needs.services import need_data_from_form
-from needs_tracker.organisations.services import organisation_choices
-from needs_tracker.taxonomy.services import field_choices
 from needs_tracker.visits.forms import VisitForm
 from needs_tracker.visits.models import Visit
 from needs_tracker.visits.services import (
-    InlineNeed,
-    TeamMemberData,
-    VisitData,
     VisitNotPlanned,
     cancel_visit,
     delete_visit,
@@ -52,89 +45,6 @@ LIST_SPEC = ListSpec(
     default_sort="-date",
     search_columns=[Visit.purpose, Visit.summary],
 )
-
-NEW_PREFIX = "new:"
-
-
-def _prepare(form: VisitForm) -> None:
-    orgs = organisation_choices()
-    form.organisation_ids.choices = select_choices(orgs)
-    fields = field_choices()
-    new_names = form.new_organisation_names()
-    # A need belongs to one of the companies visited: once some are chosen, only they are
-    # offered (the page's script keeps the list in step as the choice changes).
-    chosen = set(form.organisation_ids.data or [])
-    visit_orgs = [(i, n) for i, n in orgs if i in chosen] if chosen else orgs
-    need_orgs = (
-        [("", "—")]
-        + [(str(i), n) for i, n in visit_orgs]
-        + [(NEW_PREFIX + n, n) for n in new_names]
-    )
-    for entry in form.needs:
-        entry.form.organisation.choices = select_choices(need_orgs)
-        entry.form.field_ids.choices = select_choices(fields)
-
-
-def _visit_data(form: VisitForm) -> VisitData:
-    return VisitData(
-        visit_date=form.visit_date.data,
-        status=form.status.data,
-        purpose=form.purpose.data or "",
-        summary=form.summary.data or "",
-        organisation_ids=list(form.organisation_ids.data or []),
-        new_organisation_names=form.new_organisation_names(),
-        team=[
-            TeamMemberData(
-                name=e.form.name.data,
-                title=e.form.title.data or "",
-                organisation_name=e.form.organisation_name.data or "",
-            )
-            for e in form.team
-            if e.form.name.data
-        ],
-    )
-
-
-def _inline_needs(form: VisitForm) -> list[InlineNeed] | None:
-    """Needs from the form; None (with field errors set) when one is invalid."""
-    allowed_ids = set(form.organisation_ids.data or [])
-    new_names = set(form.new_organisation_names())
-    items: list[InlineNeed] = []
-    ok = True
-    for entry in form.needs:
-        sub = entry.form
-        if not sub.title.data:
-            if sub.organisation.data or sub.description.data:
-                sub.title.errors.append(_("Give the need a title."))
-                ok = False
-            continue
-        raw = sub.organisation.data or ""
-        org: int | str | None = None
-        if raw.startswith(NEW_PREFIX) and raw[len(NEW_PREFIX) :] in new_names:
-            org = raw[len(NEW_PREFIX) :]
-        elif raw.isdigit() and int(raw) in allowed_ids:
-            org = int(raw)
-        if org is None:
-            sub.organisation.errors.append(
-                _("Choose one of the companies visited (select it above first).")
-            )
-            ok = False
-            continue
-        items.append(
-            InlineNeed(
-                organisation=org,
-                # the company is set once the visit's new companies exist
-                data=need_data_from_form(sub, organisation_id=0),
-            )
-        )
-    return items if ok else None
-
-
-def _check_has_organisation(form: VisitForm) -> bool:
-    if form.organisation_ids.data or form.new_organisation_names():
-        return True
-    form.organisation_ids.errors.append(_("Choose at least one organisation visited."))
-    return False
 
 
 @bp.route("/")
@@ -157,7 +67,7 @@ def create():
     """Record a visit with its organisations, team and needs in one form."""
     require(can_create_centre_data(current_user))
     form = VisitForm()
-    _prepare(form)
+    form.set_choices()
     if request.method == "GET":
         form.visit_date.data = date.today()
         form.client_key.data = secrets.token_hex(16)
@@ -167,11 +77,11 @@ def create():
         sent = find_sent_visit(request.form.get("client_key", "")[:64], current_user)
         if sent is not None:
             return _already_saved(sent)
-    if form.validate_on_submit() and _check_has_organisation(form):
-        needs = _inline_needs(form)
+    if form.validate_on_submit() and form.check_has_organisation():
+        needs = form.inline_needs()
         if needs is not None:
             visit = record_visit(
-                _visit_data(form),
+                form.visit_data(),
                 current_user.centre_id,
                 current_user,
                 needs,
@@ -258,12 +168,12 @@ def edit(id: int):
             entry.form.organisation_name.data = member.organisation_name
     else:
         form = VisitForm()
-    _prepare(form)
-    if form.validate_on_submit() and _check_has_organisation(form):
+    form.set_choices()
+    if form.validate_on_submit() and form.check_has_organisation():
         if form.is_stale(visit):
             refuse_stale(form, visit, ["visit_date", "status", "purpose", "summary"])
         else:
-            update_visit(visit, _visit_data(form), current_user)
+            update_visit(visit, form.visit_data(), current_user)
             db.session.commit()
             flash(_("Visit saved."), "success")
             return redirect(url_for(".detail", id=visit.id))

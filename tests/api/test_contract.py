@@ -178,21 +178,39 @@ def test_openapi_document_is_3_1_and_lists_every_endpoint_with_bearer_auth(clien
     doc = response.get_json()
     assert doc["openapi"].startswith("3.1")
     assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert set(doc["paths"]) == {
-        "/api/v1/needs",
-        "/api/v1/needs/{need_id}",
-        "/api/v1/needs/{need_id}/suggestions",
-        "/api/v1/organisations",
-        "/api/v1/organisations/{organisation_id}",
-        "/api/v1/experts",
-        "/api/v1/experts/{expert_id}",
-        "/api/v1/resources",
-        "/api/v1/resources/{resource_id}",
-        "/api/v1/visits",
-        "/api/v1/visits/{visit_id}",
-        "/api/v1/matches",
-        "/api/v1/matches/{match_id}",
+    operations = {f"{m.upper()} {p}" for p, ops in doc["paths"].items() for m in ops}
+    assert operations == {
+        "GET /api/v1/needs",
+        "POST /api/v1/needs",
+        "GET /api/v1/needs/{need_id}",
+        "PATCH /api/v1/needs/{need_id}",
+        "POST /api/v1/needs/{need_id}/status",
+        "GET /api/v1/needs/{need_id}/suggestions",
+        "GET /api/v1/organisations",
+        "POST /api/v1/organisations",
+        "GET /api/v1/organisations/{organisation_id}",
+        "PATCH /api/v1/organisations/{organisation_id}",
+        "GET /api/v1/experts",
+        "GET /api/v1/experts/{expert_id}",
+        "GET /api/v1/resources",
+        "GET /api/v1/resources/{resource_id}",
+        "GET /api/v1/visits",
+        "POST /api/v1/visits",
+        "GET /api/v1/visits/{visit_id}",
+        "PATCH /api/v1/visits/{visit_id}",
+        "GET /api/v1/matches",
+        "POST /api/v1/matches",
+        "GET /api/v1/matches/{match_id}",
+        "POST /api/v1/matches/{match_id}/transitions",
     }
+    for path, ops in doc["paths"].items():
+        for method, operation in ops.items():
+            if method == "get":
+                continue
+            # Every write: the token's scope, the body's schema and the app's rules answer.
+            assert {"400", "401", "403", "415", "422"} <= set(operation["responses"]), path
+            if "{" in path:
+                assert {"404", "412", "428"} <= set(operation["responses"]), path
     not_found = doc["paths"]["/api/v1/needs/{need_id}"]["get"]["responses"]["404"]
     assert list(not_found["content"]) == ["application/problem+json"]
 

@@ -13,12 +13,6 @@ from needs_tracker.needs.models import Need
 from tests.api.conftest import bearer
 
 
-@pytest.fixture
-def writer(world, make_token) -> dict[str, Any]:
-    """world plus a write token of centre A named "mini-program"."""
-    return {**world, "token": make_token(world["a"], scope="write", name="mini-program")}
-
-
 def _body(w: dict[str, Any], **values: Any) -> dict[str, Any]:
     return {
         "organisation_id": w["org_a2"].id,
@@ -95,28 +89,30 @@ def test_a_key_is_per_token(client, writer, make_token):
 
 
 @pytest.mark.parametrize(
-    ("values", "field"),
+    ("values", "field", "status"),
     [
-        ({"title": "   "}, "title"),
-        ({"organisation_id": "org_b"}, "organisation_id"),
-        ({"visit_id": "visit_b"}, "visit_id"),
-        ({"field_ids": [999999]}, "field_ids"),
-        ({"budget": "-1"}, "budget"),
-        ({"collected_on": "2026-13-01"}, "collected_on"),
-        ({"need_type": "magic"}, "need_type"),
-        ({"colour": "red"}, "colour"),
+        # 400: the body does not match the document.
+        ({"title": "   "}, "title", 400),
+        ({"budget": "-1"}, "budget", 400),
+        ({"collected_on": "2026-13-01"}, "collected_on", 400),
+        ({"need_type": "magic"}, "need_type", 400),
+        ({"colour": "red"}, "colour", 400),
+        # 422: it does, but the form refuses it: another centre's organisation or visit is
+        # not a choice, exactly as in the web form, nor is a field that does not exist.
+        ({"organisation_id": "org_b"}, "organisation_id", 422),
+        ({"visit_id": "visit_b"}, "visit_id", 422),
+        ({"field_ids": [999999]}, "field_ids", 422),
     ],
 )
 def test_invalid_needs_are_refused_naming_the_field_and_nothing_is_stored(
-    client, writer, values, field
+    client, writer, values, field, status
 ):
-    # Another centre's organisation or visit is not a choice, exactly as in the web form.
     values = {k: writer[v].id if v in ("org_b", "visit_b") else v for k, v in values.items()}
     before = _count()
     response = client.post(
         "/api/v1/needs", json=_body(writer, **values), headers=bearer(writer["token"])
     )
-    assert response.status_code == 400
+    assert response.status_code == status
     assert response.mimetype == "application/problem+json"
     assert [e["field"] for e in response.get_json()["errors"]] == [field]
     assert _count() == before
@@ -207,7 +203,7 @@ def test_patch_validates_like_the_form(client, writer):
         json={"organisation_id": writer["org_b"].id},
         headers=bearer(writer["token"], **{"If-Match": etag}),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.get_json()["errors"][0]["field"] == "organisation_id"
     db.session.refresh(writer["need_a"])
     assert writer["need_a"].organisation_id == writer["org_a"].id
@@ -226,3 +222,25 @@ def test_a_body_that_is_not_json_is_415(client, writer, method):
     assert response.status_code == 415
     assert response.mimetype == "application/problem+json"
     assert _count() == before
+
+
+def test_a_change_of_the_fields_alone_is_a_new_version(client, writer, make_field):
+    second = make_field("工业机器人", position=1)
+    path = f"/api/v1/needs/{writer['need_a'].id}"
+    before = client.get(path, headers=bearer(writer["token"]))
+    version = before.get_json()["version"]
+    response = client.patch(
+        path,
+        json={"field_ids": [second.id, writer["field"].id]},
+        headers=bearer(writer["token"], **{"If-Match": before.headers["ETag"]}),
+    )
+    assert response.status_code == 200
+    assert [f["id"] for f in response.get_json()["fields"]] == [writer["field"].id, second.id]
+    assert response.get_json()["version"] == version + 1
+    # The same fields in another order are no change.
+    again = client.patch(
+        path,
+        json={"field_ids": [writer["field"].id, second.id]},
+        headers=bearer(writer["token"], **{"If-Match": response.headers["ETag"]}),
+    )
+    assert again.get_json()["version"] == version + 1
