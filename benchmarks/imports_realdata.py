@@ -26,9 +26,10 @@ sys.path.insert(0, str(ROOT))
 from needs_tracker import create_app  # noqa: E402
 from needs_tracker.common.scoping import Scope, set_scope  # noqa: E402
 from needs_tracker.extensions import db  # noqa: E402
+from needs_tracker.imports.commit import commit_import  # noqa: E402
 from needs_tracker.imports.export import to_csv  # noqa: E402
-from needs_tracker.imports.parsing import parse_file  # noqa: E402
-from needs_tracker.imports.services import commit_import, plan_import  # noqa: E402
+from needs_tracker.imports.plan import plan_import  # noqa: E402
+from needs_tracker.imports.registry import parse_file  # noqa: E402
 
 PLACEHOLDER = "公开技术市场需求方（占位企业）"
 

@@ -30,10 +30,11 @@ from needs_tracker import create_app  # noqa: E402
 from needs_tracker.audit.models import AuditEntry  # noqa: E402
 from needs_tracker.common.scoping import Scope, set_scope  # noqa: E402
 from needs_tracker.extensions import db  # noqa: E402
+from needs_tracker.imports.commit import commit_import  # noqa: E402
 from needs_tracker.imports.export import to_xlsx  # noqa: E402
 from needs_tracker.imports.models import ImportRecord  # noqa: E402
-from needs_tracker.imports.parsing import parse_file  # noqa: E402
-from needs_tracker.imports.services import commit_import, plan_import  # noqa: E402
+from needs_tracker.imports.plan import plan_import  # noqa: E402
+from needs_tracker.imports.registry import parse_file  # noqa: E402
 from needs_tracker.organisations.models import Organisation  # noqa: E402
 
 N = 50_000

@@ -22,9 +22,10 @@ from needs_tracker import create_app  # noqa: E402
 from needs_tracker.common.scoping import Scope, set_scope  # noqa: E402
 from needs_tracker.common.validators import credit_code_check_char  # noqa: E402
 from needs_tracker.extensions import db  # noqa: E402
+from needs_tracker.imports.commit import commit_import  # noqa: E402
 from needs_tracker.imports.export import to_xlsx  # noqa: E402
-from needs_tracker.imports.parsing import parse_file  # noqa: E402
-from needs_tracker.imports.services import commit_import, plan_import  # noqa: E402
+from needs_tracker.imports.plan import plan_import  # noqa: E402
+from needs_tracker.imports.registry import parse_file  # noqa: E402
 from needs_tracker.organisations.models import Organisation  # noqa: E402
 
 CHARS = "华特磁电天恒检测中科普锐潍柴盛瑞银轮雅士福田海尔浪潮歌尔晨鸣鲁信金宝豪迈赛轮玲珑万华恒安泰和金正大元利润丰新和成"
@@ -191,7 +192,7 @@ def main() -> None:
             incoming.append([n])
         ddata = to_csv(["企业名称"], incoming)
         dparsed = parse_file("organisations", "d.csv", ddata)
-        from needs_tracker.imports.services import company_index
+        from needs_tracker.imports.companies import company_index
 
         index = timed("dedupe: index 50,000 existing", lambda: company_index(other.id))
         t0 = time.perf_counter()

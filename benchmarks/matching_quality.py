@@ -101,9 +101,10 @@ def import_pool(
     from needs_tracker import create_app
     from needs_tracker.common.scoping import Scope, set_scope
     from needs_tracker.extensions import db
+    from needs_tracker.imports.commit import commit_import
     from needs_tracker.imports.export import to_csv
-    from needs_tracker.imports.parsing import parse_file
-    from needs_tracker.imports.services import commit_import, plan_import
+    from needs_tracker.imports.plan import plan_import
+    from needs_tracker.imports.registry import parse_file
     from needs_tracker.matching.services import load_candidates
     from needs_tracker.taxonomy.models import TechField
 

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from needs_tracker.extensions import db
-from needs_tracker.imports.parsing import parse_file
-from needs_tracker.imports.services import commit_import, plan_import
+from needs_tracker.imports.commit import commit_import
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import parse_file
 from needs_tracker.needs.models import Need
 from needs_tracker.needs.services import NeedData, create_need
 from tests.imports.conftest import xlsx_bytes

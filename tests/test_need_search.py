@@ -11,13 +11,11 @@ from sqlalchemy import select, text
 
 from needs_tracker.common.models import utcnow
 from needs_tracker.extensions import db
-from needs_tracker.imports.parsing import parse_file
-from needs_tracker.imports.services import (
-    commit_import,
-    merge_organisations,
-    plan_import,
-    undo_import,
-)
+from needs_tracker.imports.commit import commit_import
+from needs_tracker.imports.merge import merge_organisations
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import parse_file
+from needs_tracker.imports.undo import undo_import
 from needs_tracker.needs.models import Need
 from needs_tracker.needs.search import bigrams, indexed_match
 from tests.imports.conftest import xlsx_bytes

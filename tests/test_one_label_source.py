@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from needs_tracker.common import choices
 from needs_tracker.common.choices import NeedType
 from needs_tracker.imports import parsing
-from needs_tracker.imports.parsing import CHOICE_LABELS, parse_table
+from needs_tracker.imports.parsing import CHOICE_LABELS
+from needs_tracker.imports.registry import KINDS, parse_table
 from needs_tracker.matching.models import MatchStatus
 from needs_tracker.reports import export
 from needs_tracker.reports.kpis import KPIS, METRICS
@@ -70,7 +71,7 @@ def test_a_new_need_type_is_named_by_the_list_export_and_the_report(extra_need_t
 
 
 def test_an_unknown_spelling_lists_the_new_label_as_allowed(extra_need_type):
-    spec = next(s for s in parsing.KINDS["needs"] if s.name == "need_type")
+    spec = next(s for s in KINDS["needs"] if s.name == "need_type")
     assert parsing.allowed_labels(spec)[-1] == NEW_ZH
 
 

@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the import/export blueprints, the CLI commands and the menu entry."""
     from needs_tracker.common.permissions import can_import
     from needs_tracker.imports.cli import export_command, import_command
-    from needs_tracker.imports.services import lookalike_organisations
+    from needs_tracker.imports.merge import lookalike_organisations
     from needs_tracker.imports.views import bp, duplicate_warning, export_bp
 
     app.register_blueprint(bp)

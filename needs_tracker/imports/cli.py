@@ -11,6 +11,8 @@ from sqlalchemy import select
 from needs_tracker.centres.models import Centre
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
+from needs_tracker.imports.base import ImportError_, limits_from_config
+from needs_tracker.imports.commit import commit_import
 from needs_tracker.imports.export import (
     count_export_rows,
     headers_of,
@@ -18,15 +20,10 @@ from needs_tracker.imports.export import (
     iter_export_rows,
     write_xlsx,
 )
-from needs_tracker.imports.parsing import KINDS, FileError, parse_file
-from needs_tracker.imports.services import (
-    CENTRE_KINDS,
-    ImportError_,
-    commit_import,
-    file_error_message,
-    limits_from_config,
-    plan_import,
-)
+from needs_tracker.imports.messages import file_error_message
+from needs_tracker.imports.parsing import FileError
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import KINDS, adapter, parse_file
 
 KIND_CHOICE = click.Choice(list(KINDS))
 
@@ -80,7 +77,7 @@ def import_command(
     """
     set_scope(db.session, Scope.system())
     centre = _centre(centre_name)
-    if kind in CENTRE_KINDS and centre is None:
+    if adapter(kind).centre_owned and centre is None:
         raise click.ClickException("--centre is required for " + kind)
     if create_duplicates:
         on_duplicate = "keep"

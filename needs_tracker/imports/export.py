@@ -16,32 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
 
-from needs_tracker.experts import resource_views
-from needs_tracker.experts import views as expert_views
-from needs_tracker.experts.models import Expert, Resource
-from needs_tracker.experts.services import filter_experts, filter_resources
 from needs_tracker.extensions import db
-from needs_tracker.imports.parsing import (
-    CHOICE,
-    CHOICE_LABELS,
-    FORMULA_START,
-    KINDS,
-    allowed_labels,
-)
-from needs_tracker.needs import views as need_views
-from needs_tracker.needs.models import Need, need_fields
-from needs_tracker.needs.services import filter_needs
-from needs_tracker.organisations import views as organisation_views
-from needs_tracker.organisations.models import Organisation
-from needs_tracker.organisations.services import filter_organisations
+from needs_tracker.imports.adapter import KindAdapter
+from needs_tracker.imports.commit import field_link
+from needs_tracker.imports.parsing import CHOICE, CREDIT_CODE, FORMULA_START, TEXT, allowed_labels
+from needs_tracker.imports.registry import KINDS, adapter
 from needs_tracker.taxonomy.models import TechField
-from needs_tracker.visits import views as visit_views
-from needs_tracker.visits.models import Visit
-from needs_tracker.visits.services import filter_visits
 
-EXPORT_KINDS = tuple(KINDS)
+EXPORT_KINDS = KINDS  # every importable kind exports with the same columns
 
 
 def neutralise(value: Any) -> Any:
@@ -51,151 +34,52 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-# The columns of a need's export row (no ORM objects: 300,000 of them cost minutes).
-NEED_COLUMNS = (
-    Need.id,
-    Organisation.name,
-    Need.title,
-    Need.description,
-    Need.need_type,
-    Need.urgency,
-    Need.budget,
-    Need.collected_on,
-)
-
-
 def filtered_select(kind: str, args: Mapping[str, str], *, columns: bool = False) -> Select:
     """The list page's query for kind, filtered by the same query-string arguments.
 
-    Filters and search columns are the list pages' own; only the order differs (a stable
-    one for the file, not the page's sort).
+    Filters and search are the list pages' own (through the kind's adapter); only the order
+    differs (a stable one for the file, not the page's sort). columns: read the adapter's
+    export columns instead of records, for kinds that declare them.
     """
+    a = adapter(kind)
     errors: list[str] = []  # an unreadable date is ignored, as on the list page
-    if kind == "organisations":
-        stmt = filter_organisations(select(Organisation), args)
-        spec = organisation_views.LIST_SPEC
-        order = (Organisation.name, Organisation.id)
-    elif kind == "experts":
-        stmt = filter_experts(select(Expert).options(selectinload(Expert.fields)), args)
-        spec = expert_views.EXPERT_LIST
-        order = (Expert.name, Expert.id)
-    elif kind == "resources":
-        stmt = filter_resources(select(Resource).options(selectinload(Resource.fields)), args)
-        spec = resource_views.RESOURCE_LIST
-        order = (Resource.name, Resource.id)
-    elif kind == "needs":
-        if columns:
-            stmt = select(*NEED_COLUMNS).join(Need.organisation)
-        else:
-            stmt = (
-                select(Need)
-                .join(Need.organisation)
-                .options(selectinload(Need.organisation), selectinload(Need.fields))
-            )
-        stmt = filter_needs(stmt, args, errors)
-        spec = need_views.LIST_SPEC
-        order = (Need.collected_on.desc(), Need.id.desc())
-    elif kind == "visits":
-        stmt = select(Visit).options(selectinload(Visit.organisations), selectinload(Visit.team))
-        stmt = filter_visits(stmt, args, errors)
-        spec = visit_views.LIST_SPEC
-        order = (Visit.visit_date.desc(), Visit.id.desc())
-    else:
-        raise ValueError(kind)
-    stmt = spec.search(stmt, args.get("q", "").strip()[:100])
-    return stmt.order_by(*order)
+    stmt = a.filter(a.export_select(columns=columns), args, errors)
+    stmt = a.search(stmt, args.get("q", "").strip()[:100])
+    return stmt.order_by(*a.list_order)
 
 
-def _names(objs: list[Any]) -> str:
-    return "、".join(o.name for o in objs)
+def row_of(kind: KindAdapter, record: Any, cells: Mapping[str, Any]) -> list[Any]:
+    """One export row, in the order of the kind's template headers.
+
+    A cell is the record's own attribute unless cells gives it; a choice is written as its
+    Chinese label (from the catalogue), an empty text as "".
+    """
+    row = []
+    for spec in kind.columns:
+        value = cells[spec.name] if spec.name in cells else getattr(record, spec.name)
+        if spec.type == CHOICE and spec.choices is not None:
+            value = spec.choices.labels_in("zh").get(value, value)
+        elif value is None and spec.type in (TEXT, CREDIT_CODE):
+            value = ""
+        row.append(value)
+    return row
 
 
-def row_of(kind: str, obj: Any) -> list[Any]:
-    """One export row, in the order of the kind's template headers."""
-    labels = CHOICE_LABELS
-    if kind == "organisations":
-        return [
-            obj.name,
-            obj.credit_code or "",
-            obj.short_name,
-            labels["org_kind"].get(obj.kind, obj.kind),
-            obj.district,
-            obj.industry,
-            labels["size"].get(obj.size, obj.size),
-            obj.address,
-            obj.contact_name,
-            obj.contact_phone,
-        ]
-    if kind == "experts":
-        return [
-            obj.name,
-            obj.organisation,
-            obj.title,
-            obj.department,
-            obj.expertise,
-            _names(obj.fields),
-            obj.phone,
-            obj.email,
-            obj.region,
-        ]
-    if kind == "resources":
-        return [
-            obj.name,
-            labels["resource_kind"].get(obj.kind, obj.kind),
-            obj.owner_organisation,
-            obj.description,
-            _names(obj.fields),
-            obj.maturity,
-        ]
-    if kind == "needs":
-        return _need_row(
-            (obj.id, obj.organisation.name, obj.title, obj.description, obj.need_type)
-            + (obj.urgency, obj.budget, obj.collected_on),
-            _names(obj.fields),
-        )
-    if kind == "visits":
-        team = "、".join(
-            "/".join(p for p in (m.name, m.title, m.organisation_name)).rstrip("/")
-            for m in obj.team
-        )
-        return [
-            obj.visit_date,
-            _names(obj.organisations),
-            team,
-            obj.purpose,
-            obj.summary,
-            labels["visit_status"].get(obj.status, obj.status),
-        ]
-    raise ValueError(kind)
-
-
-def _need_row(values: tuple, fields: str) -> list[Any]:
-    """A need's export row from its NEED_COLUMNS values and its field names."""
-    _id, company, title, description, need_type, urgency, budget, collected_on = values
-    labels = CHOICE_LABELS
-    return [
-        company,
-        title,
-        description,
-        fields,
-        labels["need_type"].get(need_type, need_type),
-        labels["urgency"].get(urgency, urgency),
-        budget,
-        collected_on,
-    ]
-
-
-def _need_field_names(need_ids: list[int]) -> dict[int, str]:
-    """The field names of each need, joined as in the export, in the fields' order."""
+def _field_names(kind: KindAdapter, ids: list[int]) -> dict[int, str]:
+    """The technical field names of each record, joined as in the export, in the fields' order."""
+    link = field_link(kind.model)
+    if link is None:
+        return {}
+    table, own = link
     stmt = (
-        select(need_fields.c.need_id, TechField.name)
-        .join(TechField, TechField.id == need_fields.c.field_id)
-        .where(need_fields.c.need_id.in_(need_ids))
-        .order_by(need_fields.c.need_id, TechField.position)
+        select(table.c[own], TechField.name)
+        .join(TechField, TechField.id == table.c.field_id)
+        .where(table.c[own].in_(ids))
+        .order_by(table.c[own], TechField.position)
     )
     out: dict[int, list[str]] = {}
-    for need_id, name in db.session.execute(stmt):
-        out.setdefault(need_id, []).append(name)
+    for record_id, name in db.session.execute(stmt):
+        out.setdefault(record_id, []).append(name)
     return {k: "、".join(v) for k, v in out.items()}
 
 
@@ -215,17 +99,18 @@ def export_rows(kind: str, args: Mapping[str, str] | None = None) -> list[list[A
 
 def iter_export_rows(kind: str, args: Mapping[str, str] | None = None) -> Iterator[list[Any]]:
     """The rows of export_rows one batch at a time, so 300,000 needs use constant memory."""
-    if kind == "needs":
+    a = adapter(kind)
+    if a.export_sql is not None:
         stmt = filtered_select(kind, args or {}, columns=True)
         result = db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
         for batch in result.partitions():
-            names = _need_field_names([r[0] for r in batch])
+            names = _field_names(a, [r.id for r in batch])
             for r in batch:
-                yield _need_row(tuple(r), names.get(r[0], ""))
+                yield row_of(a, r, {"fields": names.get(r.id, "")})
         return
     stmt = filtered_select(kind, args or {}).execution_options(yield_per=EXPORT_BATCH)
     for obj in db.session.scalars(stmt):
-        yield row_of(kind, obj)
+        yield row_of(a, obj, a.export_cells(obj))
 
 
 def count_export_rows(kind: str, args: Mapping[str, str] | None = None) -> int:
@@ -348,59 +233,10 @@ def annotated_xlsx(
 def template_bytes(kind: str, fmt: str) -> bytes:
     """An import template for kind: headers and one example row; the xlsx has a second sheet
     listing the allowed values of each choice column."""
-    headers = [spec.label + ("*" if spec.required else "") for spec in KINDS[kind]]
-    examples = {
-        "organisations": [
-            "潍坊天恒检测科技有限公司",
-            "",
-            "天恒检测",
-            "企业",
-            "高新区",
-            "检验检测",
-            "小型",
-            "",
-            "",
-            "",
-        ],
-        "experts": [
-            "邢卫东",
-            "山东大学",
-            "教授",
-            "机械工程学院",
-            "超声相控阵无损检测",
-            "智能检测",
-            "",
-            "",
-            "山东省",
-        ],
-        "resources": [
-            "智能制造学习工厂",
-            "学习工厂",
-            "同济大学",
-            "面向工程师培训的学习工厂",
-            "人才培养",
-            "",
-        ],
-        "needs": [
-            "潍坊天恒检测科技有限公司",
-            "焊缝缺陷自动检测",
-            "需要自动识别焊缝缺陷",
-            "智能检测",
-            "技术攻关",
-            "一般",
-            "20",
-            "2021-03-26",
-        ],
-        "visits": [
-            "2021-03-18",
-            "潍坊天恒检测科技有限公司、盛瑞传动股份有限公司",
-            "胡志强/秘书长助理/联合体、孙晓非//潍坊市科协",
-            "需求征集",
-            "",
-            "已完成",
-        ],
-    }
-    rows = [examples[kind]]
+    columns = KINDS[kind]
+    headers = [spec.label + ("*" if spec.required else "") for spec in columns]
+    example = list(adapter(kind).example)
+    rows = [example + [""] * (len(columns) - len(example))]
     if fmt != "xlsx":
         return to_csv(headers, rows)
     return _with_choices_sheet(to_xlsx(headers, rows, kind), kind)

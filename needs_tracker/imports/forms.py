@@ -11,29 +11,18 @@ from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from needs_tracker.common.forms import select_choices, strip_filter
+from needs_tracker.imports.merge import MERGE_FIELDS
+from needs_tracker.imports.registry import kind_labels
+from needs_tracker.organisations.forms import OrganisationForm
 
-KIND_LABELS = {
-    "organisations": _l("Organisations"),
-    "experts": _l("Experts"),
-    "resources": _l("Resources"),
-    "needs": _l("Needs"),
-    "visits": _l("Visits"),
-}
 
-MERGE_FIELD_LABELS = {
-    "name": _l("Full name"),
-    "short_name": _l("Short name"),
-    "kind": _l("Kind"),
-    "credit_code": _l("Unified social credit code"),
-    "district": _l("District"),
-    "industry": _l("Industry"),
-    "size": _l("Size"),
-    "address": _l("Address"),
-    "contact_name": _l("Contact person"),
-    "contact_phone": _l("Contact phone"),
-    "contact_email": _l("Contact e-mail"),
-    "notes": _l("Notes"),
-}
+def merge_field_labels() -> dict[str, Any]:
+    """Each organisation field's label, as the organisation form shows it (one label each)."""
+    labels = {}
+    for name in MERGE_FIELDS:
+        field = getattr(OrganisationForm, name)
+        labels[name] = field.kwargs.get("label", field.args[0] if field.args else name)
+    return labels
 
 
 class UploadForm(FlaskForm):
@@ -56,7 +45,7 @@ class UploadForm(FlaskForm):
 
     def set_choices(self, centres: list[tuple[int, str]]) -> None:
         """Fill the select fields."""
-        self.kind.choices = select_choices(list(KIND_LABELS.items()))
+        self.kind.choices = select_choices(list(kind_labels().items()))
         self.centre_id.choices = select_choices(centres)
 
 
@@ -77,12 +66,13 @@ def merge_form_class(fields: list[str]) -> type[FlaskForm]:
             validators=[DataRequired(_l("Please confirm."))],
         )
 
+    labels = merge_field_labels()
     for name in fields:
         setattr(
             MergeForm,
             f"pick_{name}",
             RadioField(
-                MERGE_FIELD_LABELS[name],
+                labels[name],
                 choices=select_choices(
                     [("survivor", _l("Keep this value")), ("merged", _l("Take the other value"))]
                 ),

@@ -2,8 +2,9 @@
 
 A file (xlsx, or csv in UTF-8 / UTF-8 with BOM / GB18030) becomes a list of ParsedRow whose
 values are keyed by canonical field name, plus a list of Problem (row, column, code, params)
-that the service layer turns into translated messages such as
-"第 12 行「统一社会信用代码」校验位错误".
+that `messages` turns into translated messages such as "第 12 行「统一社会信用代码」校验位错误".
+The columns of each kind (FieldSpec) are declared by its feature's adapter; this module is
+given them (`registry.parse_file` looks them up by kind).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -107,60 +108,6 @@ def _choice_map(enum: type[LabelledEnum], _members: tuple[Any, ...]) -> dict[str
         for s in spellings:
             out.setdefault(header_key(s), value)
     return out
-
-
-F = FieldSpec
-KINDS: dict[str, tuple[FieldSpec, ...]] = {
-    "organisations": (
-        F("name", ("企业名称", "name", "单位名称", "名称"), True, max_len=200),
-        F("credit_code", ("统一社会信用代码", "credit_code", "信用代码"), type=CREDIT_CODE),
-        F("short_name", ("简称", "short_name"), max_len=60),
-        F("kind", ("类型", "kind"), type=CHOICE, choices=OrganisationKind),
-        F("district", ("所属区县", "district", "区县"), max_len=60),
-        F("industry", ("行业", "industry"), max_len=120),
-        F("size", ("企业规模", "size", "规模"), type=CHOICE, choices=CompanySize),
-        F("address", ("地址", "address"), max_len=300),
-        F("contact_name", ("联系人", "contact_name"), max_len=60),
-        F("contact_phone", ("联系电话", "contact_phone"), max_len=40),
-    ),
-    "experts": (
-        F("name", ("姓名", "name"), True, max_len=60),
-        F("organisation", ("单位", "organisation", "organization"), True, max_len=200),
-        F("title", ("职称", "title"), max_len=60),
-        F("department", ("院系", "部门", "department"), max_len=200),
-        F("expertise", ("研究方向", "expertise"), True),
-        F("fields", ("技术领域", "fields"), type=LIST),
-        F("phone", ("联系电话", "phone"), max_len=40),
-        F("email", ("邮箱", "email"), max_len=120),
-        F("region", ("地区", "region"), max_len=60),
-    ),
-    "resources": (
-        F("name", ("名称", "name"), True, max_len=200),
-        F("kind", ("类型", "kind"), type=CHOICE, choices=ResourceKind),
-        F("owner_organisation", ("所属单位", "organisation", "owner_organisation"), max_len=200),
-        F("description", ("简介", "description"), True),
-        F("fields", ("技术领域", "fields"), type=LIST),
-        F("maturity", ("成熟度", "maturity"), max_len=60),
-    ),
-    "needs": (
-        F("company", ("企业名称", "company"), True, max_len=200),
-        F("title", ("需求名称", "title"), True, max_len=200),
-        F("description", ("需求描述", "description"), True),
-        F("fields", ("技术领域", "field", "fields"), type=LIST),
-        F("need_type", ("需求类型", "type", "need_type"), type=CHOICE, choices=NeedType),
-        F("urgency", ("紧急程度", "urgency"), type=CHOICE, choices=Urgency),
-        F("budget", ("预算（万元）", "budget", "预算"), type=DECIMAL),
-        F("collected_on", ("征集日期", "collected_on"), type=DATE),
-    ),
-    "visits": (
-        F("visit_date", ("走访日期", "date", "visit_date"), True, type=DATE),
-        F("organisations", ("走访单位", "organisations"), True, type=LIST),
-        F("team", ("走访人员", "team"), type=LIST),
-        F("purpose", ("目的", "purpose"), max_len=300),
-        F("summary", ("纪要", "summary")),
-        F("status", ("状态", "status"), type=CHOICE, choices=VisitStatus),
-    ),
-}
 
 
 @dataclass
@@ -454,10 +401,10 @@ def convert(spec: FieldSpec, raw: Any) -> tuple[Any, str | None]:
 
 
 def match_headers(
-    kind: str, header_cells: list[Any]
+    columns: Sequence[FieldSpec], header_cells: list[Any]
 ) -> tuple[dict[int, FieldSpec], dict[str, str], list[str]]:
     """Map column index -> field; return also field -> header text, and unknown headers."""
-    lookup = {header_key(a): spec for spec in KINDS[kind] for a in spec.aliases}
+    lookup = {header_key(a): spec for spec in columns for a in spec.aliases}
     columns: dict[int, FieldSpec] = {}
     seen: dict[str, str] = {}
     ignored: list[str] = []
@@ -476,19 +423,20 @@ def match_headers(
     return columns, seen, ignored
 
 
-def parse_table(
-    kind: str, table: list[tuple[int, list[Any]]], limits: Limits | None = None
+def parse_rows(
+    kind: str,
+    columns: Sequence[FieldSpec],
+    table: list[tuple[int, list[Any]]],
+    limits: Limits | None = None,
 ) -> ParsedFile:
-    """Typed rows from a raw table whose first non-blank row is the header."""
+    """Typed rows of kind from a raw table whose first non-blank row is the header."""
     limits = limits or Limits()
-    if kind not in KINDS:
-        raise FileError("unknown_kind", kind=kind)
     body = [(n, cells) for n, cells in table if any(_present(c) for c in cells)]
     if not body:
         raise FileError("empty")
     (_, header_cells), data = body[0], body[1:]
-    columns, headers, ignored = match_headers(kind, header_cells)
-    missing = [s for s in KINDS[kind] if s.required and s.name not in headers]
+    by_index, headers, ignored = match_headers(columns, header_cells)
+    missing = [s for s in columns if s.required and s.name not in headers]
     if missing:
         raise FileError("missing_columns", columns="、".join(s.label for s in missing))
     if not data:
@@ -500,7 +448,7 @@ def parse_table(
     width = len(header_cells)
     for number, cells in data:
         values: dict[str, Any] = {}
-        for index, spec in columns.items():
+        for index, spec in by_index.items():
             raw = cells[index] if index < len(cells) else None
             value, code = convert(spec, raw)
             if code:
@@ -519,14 +467,15 @@ def parse_table(
     return ParsedFile(kind, rows, problems, headers, ignored, header_texts)
 
 
-def parse_file(
+def parse_upload(
     kind: str,
+    columns: Sequence[FieldSpec],
     filename: str,
     data: bytes,
     sheet: str | None = None,
     limits: Limits | None = None,
 ) -> ParsedFile:
-    """Parse an uploaded file of the given kind."""
+    """Parse an uploaded file of kind, whose columns are given."""
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise FileError("too_big", size=len(data), max=limits.max_bytes)
@@ -538,7 +487,7 @@ def parse_file(
         if sheet:
             raise FileError("unknown_sheet", sheet=sheet, sheets="")
         table, formula_problems = read_csv_table(data), []
-    parsed = parse_table(kind, table, limits)
+    parsed = parse_rows(kind, columns, table, limits)
     if formula_problems:
         header = next(cells for _, cells in table if any(_present(c) for c in cells))
         for p in formula_problems:

@@ -35,6 +35,8 @@ from needs_tracker.common.permissions import (
 from needs_tracker.common.queries import get_visible_or_404
 from needs_tracker.common.scoping import get_scope
 from needs_tracker.extensions import db
+from needs_tracker.imports.base import ImportError_, limits_from_config
+from needs_tracker.imports.commit import commit_import
 from needs_tracker.imports.export import (
     EXPORT_KINDS,
     annotated_xlsx,
@@ -46,41 +48,33 @@ from needs_tracker.imports.export import (
     write_xlsx,
 )
 from needs_tracker.imports.forms import (
-    KIND_LABELS,
-    MERGE_FIELD_LABELS,
     ConfirmForm,
     UndoForm,
     UploadForm,
     merge_choices,
+    merge_field_labels,
     merge_form_class,
 )
+from needs_tracker.imports.merge import (
+    MERGE_FIELDS,
+    duplicate_pairs,
+    find_duplicates,
+    merge_organisations,
+    unmerge_organisations,
+)
+from needs_tracker.imports.messages import file_error_message
 from needs_tracker.imports.models import ImportBatch, ImportUpload, OrganisationMerge
 from needs_tracker.imports.parsing import (
-    KINDS,
     FileError,
     ParsedFile,
     ParsedRow,
     Problem,
-    parse_file,
     row_from_json,
     row_to_json,
 )
-from needs_tracker.imports.services import (
-    CENTRE_KINDS,
-    DUPLICATE_CHOICES,
-    MERGE_FIELDS,
-    ImportError_,
-    commit_import,
-    duplicate_pairs,
-    file_error_message,
-    find_duplicates,
-    limits_from_config,
-    merge_organisations,
-    plan_import,
-    undo_import,
-    undo_problems,
-    unmerge_organisations,
-)
+from needs_tracker.imports.plan import DUPLICATE_CHOICES, plan_import
+from needs_tracker.imports.registry import adapter, kind_labels, parse_file
+from needs_tracker.imports.undo import undo_import, undo_problems
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.taxonomy.models import TechField
 
@@ -151,8 +145,9 @@ def index():
     error = None
     if form.validate_on_submit():
         kind = form.kind.data
+        centre_owned = adapter(kind).centre_owned
         centre_id = form.centre_id.data or current_user.centre_id
-        if kind in CENTRE_KINDS and centre_id not in {c for c, _ in centres}:
+        if centre_owned and centre_id not in {c for c, _ in centres}:
             error = _("Choose the centre to import into.")
         else:
             upload = form.file.data
@@ -168,7 +163,7 @@ def index():
                 staged = ImportUpload(
                     token=secrets.token_urlsafe(24),
                     user_id=current_user.id,
-                    centre_id=centre_id if kind in CENTRE_KINDS else None,
+                    centre_id=centre_id if centre_owned else None,
                     kind=kind,
                     filename=(upload.filename or "")[:200],
                     options={"create_duplicates": bool(form.create_duplicates.data)},
@@ -183,7 +178,7 @@ def index():
         form=form,
         error=error,
         batches=batches,
-        kinds=KIND_LABELS,
+        kinds=kind_labels(),
         undo_form=UndoForm(),
     )
 
@@ -283,7 +278,7 @@ def preview(token: str):
         staged=staged,
         plan=plan,
         centre=centre,
-        kinds=KIND_LABELS,
+        kinds=kind_labels(),
         form=ConfirmForm(),
         limit=PREVIEW_ROWS,
         describe_changes=describe_changes,
@@ -364,7 +359,7 @@ def batch(id: int):
     return render_template(
         "imports/batch.html",
         batch=b,
-        kinds=KIND_LABELS,
+        kinds=kind_labels(),
         problems=list(dict.fromkeys(problems))[:20],
         form=UndoForm(),
     )
@@ -444,9 +439,10 @@ def export(what: str, fmt: str):
     total = count_export_rows(kind, request.args)
     headers = headers_of(kind)
     rows = iter_export_rows(kind, request.args)
-    if kind == "experts" and not can_see_contacts(current_user):
-        # Experts' phone and e-mail go only to the roles that contact them.
-        hidden = {i for i, spec in enumerate(KINDS[kind]) if spec.name in {"phone", "email"}}
+    private = adapter(kind).contact_columns
+    if private and not can_see_contacts(current_user):
+        # Contact columns (an expert's phone and e-mail) go only to the roles that contact them.
+        hidden = {i for i, spec in enumerate(EXPORT_KINDS[kind]) if spec.name in private}
         rows = (["" if i in hidden else v for i, v in enumerate(row)] for row in rows)
     stamp = utcnow().strftime("%Y%m%d")
     # Rows are read in batches and written to a temporary file (spilled to disk past 1 MiB),
@@ -547,7 +543,7 @@ def merge():
         survivor=survivor,
         merged=merged,
         fields=fields,
-        labels=MERGE_FIELD_LABELS,
+        labels=merge_field_labels(),
     )
 
 

@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 
 from needs_tracker.audit.models import AuditEntry
 from needs_tracker.extensions import db
+from needs_tracker.imports.base import ImportError_
+from needs_tracker.imports.commit import commit_import
 from needs_tracker.imports.models import ImportBatch, ImportRecord, ImportUpload
-from needs_tracker.imports.parsing import parse_file
-from needs_tracker.imports.services import ImportError_, commit_import, plan_import
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import parse_file
 from needs_tracker.organisations.models import Organisation
 from tests.imports.conftest import credit_code, csv_bytes, xlsx_bytes
 
@@ -387,7 +389,7 @@ def test_templates_carry_an_example_row_and_the_allowed_values(world, client, au
 
 
 def test_companies_with_different_codes_are_not_offered_as_duplicates(world, make_org):
-    from needs_tracker.imports.services import duplicate_pairs, find_duplicates
+    from needs_tracker.imports.merge import duplicate_pairs, find_duplicates
 
     a = world["a"]
     one = make_org(a, "潍坊校验测试机械1有限公司", credit_code=credit_code(1))

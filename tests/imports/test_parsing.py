@@ -10,13 +10,12 @@ from decimal import Decimal
 import pytest
 
 from needs_tracker.imports.parsing import (
-    KINDS,
     FileError,
     Limits,
     parse_date,
-    parse_file,
     split_multi,
 )
+from needs_tracker.imports.registry import KINDS, parse_file
 from tests.imports.conftest import credit_code, csv_bytes, xlsx_bytes
 
 

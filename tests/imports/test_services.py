@@ -11,18 +11,14 @@ from sqlalchemy import func, select
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.experts.models import Expert
 from needs_tracker.extensions import db
+from needs_tracker.imports.base import ImportError_
+from needs_tracker.imports.commit import commit_import
 from needs_tracker.imports.export import export_rows, headers_of, to_csv, to_xlsx
+from needs_tracker.imports.merge import find_duplicates, merge_organisations, unmerge_organisations
 from needs_tracker.imports.models import ImportBatch
-from needs_tracker.imports.parsing import parse_file
-from needs_tracker.imports.services import (
-    ImportError_,
-    commit_import,
-    find_duplicates,
-    merge_organisations,
-    plan_import,
-    undo_import,
-    unmerge_organisations,
-)
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import parse_file
+from needs_tracker.imports.undo import undo_import
 from needs_tracker.matching.models import Match
 from needs_tracker.needs.models import Need
 from needs_tracker.organisations.models import Organisation
