@@ -82,6 +82,8 @@ class KindAdapter:
     # Export columns read as SQL (name -> expression) instead of loading objects; None: objects.
     export_sql: Mapping[str, Any] | None = None
     list_order: tuple[Any, ...] = ()  # the export's row order (stable, not the page's sort)
+    # How the preview names a change that is not one of the model's columns (a visit's team).
+    change_labels: Mapping[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
@@ -155,6 +157,10 @@ class KindAdapter:
             if set(new) != set(current):
                 changes["fields"] = (sorted(current), sorted(new))
         return changes
+
+    def show_value(self, key: str, value: Any) -> str | None:
+        """How the preview shows a changed value the audit catalogue cannot; None: as usual."""
+        return None
 
     # ------------------------------------------------------------ commit
 

@@ -2,8 +2,8 @@
 
 Nothing is written. Rows of a kind are matched to existing records by the kind's adapter
 (`KindAdapter.plan_rows`: by key for most kinds, by company identity for organisations);
-the look-ups that turn names into ids (technical fields, a centre's organisations, a visit's
-team) are `References`, shared by every kind.
+the look-ups that turn names into ids (technical fields, a centre's organisations) are
+`References`, shared by every kind.
 """
 
 from __future__ import annotations
@@ -238,20 +238,6 @@ class OrganisationNames:
         return "ambiguous_company" if self.ambiguous(name) else "unknown_company"
 
 
-def parse_team(entries: list[str]) -> list[dict[str, str]] | None:
-    """Team cells: 姓名/职称/单位 (title and organisation optional); None when malformed."""
-    team = []
-    for entry in entries:
-        parts = [p.strip() for p in entry.replace("／", "/").split("/")]
-        if len(parts) > 3 or not parts[0]:
-            return None
-        parts += [""] * (3 - len(parts))
-        team.append(
-            {"name": parts[0][:60], "title": parts[1][:120], "organisation_name": parts[2][:200]}
-        )
-    return team
-
-
 class References:
     """Turn the names a row holds into ids; each unknown name becomes a problem on its row.
 
@@ -265,7 +251,8 @@ class References:
         self._fields: dict[str, TechField] | None = None
         self._organisations: OrganisationNames | None = None
 
-    def _problem(self, row: RowPlan, code: str, column: str, value: str) -> None:
+    def problem(self, row: RowPlan, code: str, column: str, value: str) -> None:
+        """Add a problem (a `messages` code) about a cell of column to row."""
         row.add_problem(Problem(code, row.number, self.headers.get(column), {"value": value}))
 
     def tech_fields(self, row: RowPlan, column: str = "fields", into: str = "field_ids") -> None:
@@ -278,7 +265,7 @@ class References:
         for name in row.values.get(column) or []:
             found = self._fields.get(clean_name(name))
             if found is None:
-                self._problem(row, "unknown_field", column, name)
+                self.problem(row, "unknown_field", column, name)
             else:
                 ids.append(found.id)
         row.values[into] = ids
@@ -299,7 +286,7 @@ class References:
         names = self.organisations_by_name
         found = names.find(name)
         if found is None:
-            self._problem(row, names.problem(name), column, name)
+            self.problem(row, names.problem(name), column, name)
         row.values[into] = found
 
     def organisation_list(self, row: RowPlan, column: str, into: str) -> None:
@@ -309,18 +296,10 @@ class References:
         for name in row.values.get(column) or []:
             found = names.find(name)
             if found is None:
-                self._problem(row, names.problem(name), column, name)
+                self.problem(row, names.problem(name), column, name)
             else:
                 ids.append(found)
         row.values[into] = ids
-
-    def team(self, row: RowPlan, column: str, into: str) -> None:
-        """Team cells written name/title/organisation -> member dicts."""
-        team = parse_team(row.values.get(column) or [])
-        if team is None:
-            value = "、".join(row.values[column])[:40]
-            self._problem(row, "bad_team", column, value)
-        row.values[into] = team or []
 
 
 def plan_by_key(kind: KindAdapter, rows: list[RowPlan], refs: References) -> None:

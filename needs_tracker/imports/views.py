@@ -140,7 +140,7 @@ def index():
     centres = _centre_choices()
     form.set_choices(centres)
     if request.method == "GET":
-        form.kind.data = request.args.get("kind", "organisations")
+        form.kind.data = request.args.get("kind") or next(iter(kind_labels()))
         form.centre_id.data = current_user.centre_id
     error = None
     if form.validate_on_submit():
@@ -225,8 +225,9 @@ def describe_changes(kind: str, changes: dict[str, tuple[Any, Any]]) -> list[tup
     """A row's changes as (label, before, after) in the user's language, not keys and codes.
 
     Column names and code labels come from the audit trail's catalogue (one source); technical
-    fields show by name and a visit's team by its members.
+    fields show by name; anything else the kind's adapter shows (a visit's team).
     """
+    a = adapter(kind)
     field_names: dict[int, str] = {}
     if "fields" in changes:
         ids = {i for pair in changes["fields"] for i in (pair or [])}
@@ -238,23 +239,11 @@ def describe_changes(kind: str, changes: dict[str, tuple[Any, Any]]) -> list[tup
             return "—"
         if key == "fields":
             return "、".join(field_names.get(i, str(i)) for i in value)
-        if key == "team":
-            return "、".join(
-                m.get("name", "")
-                + (
-                    "（"
-                    + "，".join(x for x in (m.get("title"), m.get("organisation_name")) if x)
-                    + "）"
-                    if m.get("title") or m.get("organisation_name")
-                    else ""
-                )
-                for m in value
-            )
-        return value_label(kind, key, value)
+        shown = a.show_value(key, value)
+        return shown if shown is not None else value_label(kind, key, value)
 
-    labels = {"team": _("Service team")}
     return [
-        (str(labels.get(key) or column_label(key, kind)), show(key, old), show(key, new))
+        (str(a.change_labels.get(key) or column_label(key, kind)), show(key, old), show(key, new))
         for key, (old, new) in changes.items()
     ]
 

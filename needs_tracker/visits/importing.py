@@ -29,6 +29,20 @@ if TYPE_CHECKING:
 F = FieldSpec
 
 
+def parse_team(entries: list[str]) -> list[dict[str, str]] | None:
+    """Team cells: 姓名/职称/单位 (title and organisation optional); None when malformed."""
+    team = []
+    for entry in entries:
+        parts = [p.strip() for p in entry.replace("／", "/").split("/")]
+        if len(parts) > 3 or not parts[0]:
+            return None
+        parts += [""] * (3 - len(parts))
+        team.append(
+            {"name": parts[0][:60], "title": parts[1][:120], "organisation_name": parts[2][:200]}
+        )
+    return team
+
+
 def _team(visit: Visit) -> list[dict[str, str]]:
     return [
         {"name": m.name, "title": m.title, "organisation_name": m.organisation_name}
@@ -66,6 +80,7 @@ class VisitImport(KindAdapter):
         "已完成",
     )
     bulk = False
+    change_labels = {"team": _l("Service team")}
     list_order = (Visit.visit_date.desc(), Visit.id.desc())
 
     def load_options(self) -> tuple[Any, ...]:
@@ -75,7 +90,10 @@ class VisitImport(KindAdapter):
     def resolve(self, row: RowPlan, refs: References) -> None:
         """The organisations visited (the centre's, by name), then the team."""
         refs.organisation_list(row, "organisations", into="organisation_ids")
-        refs.team(row, "team", into="team_members")
+        team = parse_team(row.values.get("team") or [])
+        if team is None:
+            refs.problem(row, "bad_team", "team", "、".join(row.values["team"])[:40])
+        row.values["team_members"] = team or []
 
     def row_label(self, values: Mapping[str, Any]) -> str:
         """A visit is named by its date and organisations."""
@@ -104,6 +122,22 @@ class VisitImport(KindAdapter):
         if values["team_members"] and values["team_members"] != current:
             changes["team"] = (current, values["team_members"])
         return changes
+
+    def show_value(self, key: str, value: Any) -> str | None:
+        """A team as 姓名（职称，单位）、…"""
+        if key != "team":
+            return None
+        return "、".join(
+            m.get("name", "")
+            + (
+                "（"
+                + "，".join(x for x in (m.get("title"), m.get("organisation_name")) if x)
+                + "）"
+                if m.get("title") or m.get("organisation_name")
+                else ""
+            )
+            for m in value
+        )
 
     def build(
         self,
