@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from needs_tracker.common.models import CentreOwnedMixin
 from needs_tracker.extensions import db
+from needs_tracker.imports.companies import plan_companies
 from needs_tracker.imports.identity import clean_name
 from needs_tracker.imports.parsing import (
     CHOICE,
@@ -47,6 +48,7 @@ __all__ = [
     "FieldSpec",
     "KindAdapter",
     "json_value",
+    "plan_companies",
 ]
 
 

@@ -11,7 +11,13 @@ from sqlalchemy import Select, select
 
 from needs_tracker.common.choices import CompanySize, OrganisationKind
 from needs_tracker.extensions import db
-from needs_tracker.imports.adapter import CHOICE, CREDIT_CODE, FieldSpec, KindAdapter
+from needs_tracker.imports.adapter import (
+    CHOICE,
+    CREDIT_CODE,
+    FieldSpec,
+    KindAdapter,
+    plan_companies,
+)
 from needs_tracker.needs.models import Need
 from needs_tracker.organisations.models import Organisation
 from needs_tracker.organisations.services import FIELDS, filter_organisations
@@ -51,8 +57,6 @@ class OrganisationImport(KindAdapter):
 
     def plan_rows(self, rows: list[RowPlan], refs: References, decide: Any) -> None:
         """By company identity (credit code, then names), with look-alikes to merge or keep."""
-        from needs_tracker.imports.companies import plan_companies
-
         plan_companies(self, rows, refs.centre_id, decide)
 
     def dependents(self, ids: list[int]) -> list[str]:

@@ -31,6 +31,16 @@ KNOWN_KINDS = {"organisations", "experts", "resources", "needs", "visits"}
 # Modules of the import core that are about organisations by nature (company identity,
 # duplicates and merges); every other module of the core is generic.
 COMPANY_MODULES = {"identity.py", "companies.py", "merge.py"}
+CORE_FEATURES = {
+    "auth",
+    "centres",
+    "organisations",
+    "visits",
+    "needs",
+    "experts",
+    "taxonomy",
+    "users",
+}
 # Names every kind may use in the generic core: a record's name and its technical fields.
 GENERIC_NAMES = {"name", "fields", "field_ids"}
 
@@ -161,6 +171,22 @@ def test_columns_are_declared_in_adapters_only():
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in builders
         ]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.glob("*/*.py") if p.parent.name in CORE_FEATURES),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
+)
+def test_a_feature_reaches_the_import_through_its_adapter_module_only(path):
+    """Core features do not import the import plug-in, except importing.py its declarations."""
+    from tests.test_layers import imports_of
+
+    used = {m for m, _ in imports_of(path) if m.startswith("needs_tracker.imports")}
+    if path.name == "importing.py":
+        adapter_module = "needs_tracker.imports.adapter"
+        used = {m for m in used if m != adapter_module and not m.startswith(adapter_module + ".")}
+    assert not used, sorted(used)
 
 
 def test_a_column_added_to_an_adapter_is_imported_exported_and_undone(world, monkeypatch):
