@@ -35,14 +35,9 @@ class _PoolImport(KindAdapter):
         return out
 
 
-class ExpertImport(_PoolImport):
+class ExpertImport(_PoolImport, model=Expert, entity="expert", title=_l("Experts"), position=20):
     """Experts of the shared pool."""
 
-    kind = "experts"
-    entity = "expert"
-    model = Expert
-    title = _l("Experts")
-    position = 20
     columns = (
         F("name", ("姓名", "name"), True, max_len=60),
         F("organisation", ("单位", "organisation", "organization"), True, max_len=200),
@@ -80,14 +75,11 @@ class ExpertImport(_PoolImport):
         return EXPERT_LIST.search(stmt, q)
 
 
-class ResourceImport(_PoolImport):
+class ResourceImport(
+    _PoolImport, model=Resource, entity="resource", title=_l("Resources"), position=30
+):
     """Resources (platforms, labs, programmes) of the shared pool."""
 
-    kind = "resources"
-    entity = "resource"
-    model = Resource
-    title = _l("Resources")
-    position = 30
     columns = (
         F("name", ("名称", "name"), True, max_len=200),
         F("kind", ("类型", "kind"), type=CHOICE, choices=ResourceKind),

@@ -67,11 +67,15 @@ def _key_part(value: Any) -> Any:
 
 
 class KindAdapter:
-    """How one kind is imported, updated, undone and exported. Subclass, then set the names."""
+    """How one kind is imported, updated, undone and exported.
 
-    kind: str = ""  # import kind, URL part, batch kind ("needs"): the model's table name
-    entity: str = ""  # one record, as import_records name it ("need")
+    A kind names itself in its class statement, then sets what differs from the defaults:
+    `class NeedImport(KindAdapter, model=Need, entity="need", title=_l("Needs"), position=40)`.
+    """
+
     model: Any = None
+    kind: str = ""  # import kind, URL part, batch kind ("needs"): the model's table name
+    entity: str = ""  # one record, as import_records store it ("need")
     title: Any = ""  # the kind's name in menus (a lazy msgid)
     position: int = 0  # order in menus, the CLI and the list of templates
     columns: tuple[FieldSpec, ...] = ()  # the spreadsheet's columns, in template order
@@ -86,6 +90,20 @@ class KindAdapter:
     list_order: tuple[Any, ...] = ()  # the export's row order (stable, not the page's sort)
     # How the preview names a change that is not one of the model's columns (a visit's team).
     change_labels: Mapping[str, Any] = {}
+
+    def __init_subclass__(
+        cls,
+        *,
+        model: Any = None,
+        entity: str = "",
+        title: Any = "",
+        position: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if model is not None:
+            cls.model, cls.kind, cls.entity = model, model.__tablename__, entity
+            cls.title, cls.position = title, position
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
@@ -194,35 +212,17 @@ class KindAdapter:
         """
         return None
 
-    def build(
-        self,
-        values: Mapping[str, Any],
-        centre_id: int | None,
-        actor_id: int | None,
-        fields: Mapping[int, TechField],
-    ) -> Any:
-        """A new record as an ORM object (kinds that are not inserted in bulk)."""
-        obj = self.model(**self.create_values(values, centre_id, actor_id))
-        if self.has_fields:
-            obj.fields = [fields[i] for i in values.get("field_ids") or []]
-        return obj
+    def build(self, values: Mapping[str, Any], centre_id: int | None, actor_id: int | None) -> Any:
+        """A new record as an ORM object (kinds not inserted in bulk; the core sets its fields)."""
+        return self.model(**self.create_values(values, centre_id, actor_id))
 
-    def apply(
-        self,
-        obj: Any,
-        values: Mapping[str, Any],
-        changes: Mapping[str, Any],
-        fields: Mapping[int, TechField],
-    ) -> None:
+    def apply(self, obj: Any, values: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
         """Update obj from a row: filled cells overwrite, blank cells keep what is stored."""
         for name in self.stored:
             value = values.get(name)
             if value is None or value == "":
                 continue
             setattr(obj, name, value)
-        ids = values.get("field_ids")
-        if ids and self.has_fields and set(ids) != {f.id for f in obj.fields}:
-            obj.fields = [fields[i] for i in ids]
 
     # ------------------------------------------------------------ snapshots and undo
 

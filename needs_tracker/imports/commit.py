@@ -60,13 +60,17 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
         targets = load_by_ids(kind.model, [r.target_id for r in updates], *kind.load_options())
         befores = {r.target_id: kind.snapshot(targets[r.target_id]) for r in updates}
         for r in updates:
-            kind.apply(targets[r.target_id], r.values, r.changes, fields)
+            obj = targets[r.target_id]
+            kind.apply(obj, r.values, r.changes)
+            _set_fields(kind, obj, r.values, fields)
         db.session.flush()
         actor_id = actor.id if actor else None
         if kind.bulk:
             created = _bulk_create(kind, creates, centre_id, actor_id)
         else:
-            new_objs = [(r, kind.build(r.values, centre_id, actor_id, fields)) for r in creates]
+            new_objs = [(r, kind.build(r.values, centre_id, actor_id)) for r in creates]
+            for r, obj in new_objs:
+                _set_fields(kind, obj, r.values, fields)
             db.session.add_all([o for _, o in new_objs])
             db.session.flush()
             created = [(r, o.id, kind.snapshot(o)) for r, o in new_objs]
@@ -101,6 +105,15 @@ def commit_import(plan: ImportPlan, actor: User | None, filename: str = "") -> I
         # Bulk inserts bypass the ORM events: move the index stamp, ask for embeddings.
         after_bulk_change(plan.kind)
     return batch
+
+
+def _set_fields(
+    kind: KindAdapter, obj: Any, values: dict[str, Any], fields: dict[int, TechField]
+) -> None:
+    """Give obj the technical fields a row names, when it names some others than obj has."""
+    ids = values.get("field_ids")
+    if ids and kind.has_fields and set(ids) != {f.id for f in obj.fields}:
+        obj.fields = [fields[i] for i in ids]
 
 
 def _record(

@@ -93,6 +93,12 @@ def _require_importer() -> None:
     require(can_import(current_user))
 
 
+def _refused(exc: ImportError_) -> None:
+    """A service refused: drop what it wrote and tell the user why."""
+    db.session.rollback()
+    flash(str(exc), "danger")
+
+
 def _centre_choices() -> list[tuple[int, str]]:
     scope = get_scope(db.session)
     stmt = select(Centre.id, Centre.name).order_by(Centre.name)
@@ -289,20 +295,13 @@ def confirm(token: str):
         plan = _plan(staged, request.form)
         batch = commit_import(plan, current_user, staged.filename)
     except ImportError_ as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+        _refused(exc)
         return redirect(url_for(".preview", token=token))
     staged.batch_id = batch.id
     staged.payload = {}
     db.session.commit()
-    flash(
-        _(
-            "Imported: %(created)s created, %(updated)s updated.",
-            created=batch.created_count,
-            updated=batch.updated_count,
-        ),
-        "success",
-    )
+    counts = {"created": batch.created_count, "updated": batch.updated_count}
+    flash(_("Imported: %(created)s created, %(updated)s updated.", **counts), "success")
     return redirect(url_for(".batch", id=batch.id))
 
 
@@ -381,8 +380,7 @@ def undo(id: int):
     try:
         undo_import(b, current_user)
     except ImportError_ as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+        _refused(exc)
         return redirect(url_for(".batch", id=id))
     db.session.commit()
     flash(_("The import was undone."), "success")
@@ -513,8 +511,7 @@ def merge():
         try:
             record = merge_organisations(survivor, merged, values, current_user)
         except ImportError_ as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+            _refused(exc)
         else:
             db.session.commit()
             flash(
@@ -549,8 +546,7 @@ def unmerge(id: int):
     try:
         merged = unmerge_organisations(record, current_user)
     except ImportError_ as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+        _refused(exc)
     else:
         db.session.commit()
         flash(_("The merge was reversed: %(name)s is back.", name=merged.name), "success")

@@ -28,14 +28,9 @@ if TYPE_CHECKING:
 F = FieldSpec
 
 
-class NeedImport(KindAdapter):
+class NeedImport(KindAdapter, model=Need, entity="need", title=_l("Needs"), position=40):
     """A centre's needs; a need is found again by its company, title and description."""
 
-    kind = "needs"
-    entity = "need"
-    model = Need
-    title = _l("Needs")
-    position = 40
     columns = (
         F("company", ("企业名称", "company"), True, max_len=200),
         F("title", ("需求名称", "title"), True, max_len=200),

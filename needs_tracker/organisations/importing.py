@@ -29,14 +29,11 @@ if TYPE_CHECKING:
 F = FieldSpec
 
 
-class OrganisationImport(KindAdapter):
+class OrganisationImport(
+    KindAdapter, model=Organisation, entity="organisation", title=_l("Organisations"), position=10
+):
     """Companies, universities and other organisations of one centre, found by identity."""
 
-    kind = "organisations"
-    entity = "organisation"
-    model = Organisation
-    title = _l("Organisations")
-    position = 10
     columns = (
         F("name", ("企业名称", "name", "单位名称", "名称"), True, max_len=200),
         F("credit_code", ("统一社会信用代码", "credit_code", "信用代码"), type=CREDIT_CODE),

@@ -24,7 +24,6 @@ from needs_tracker.visits.services import filter_visits
 
 if TYPE_CHECKING:
     from needs_tracker.imports.plan import References, RowPlan
-    from needs_tracker.taxonomy.models import TechField
 
 F = FieldSpec
 
@@ -54,14 +53,9 @@ def _members(team: list[dict[str, str]]) -> list[VisitTeamMember]:
     return [VisitTeamMember(position=i, **m) for i, m in enumerate(team)]
 
 
-class VisitImport(KindAdapter):
+class VisitImport(KindAdapter, model=Visit, entity="visit", title=_l("Visits"), position=50):
     """A centre's visits; a visit is found again by its date and the organisations visited."""
 
-    kind = "visits"
-    entity = "visit"
-    model = Visit
-    title = _l("Visits")
-    position = 50
     columns = (
         F("visit_date", ("走访日期", "date", "visit_date"), True, type=DATE),
         F("organisations", ("走访单位", "organisations"), True, type=LIST),
@@ -140,14 +134,10 @@ class VisitImport(KindAdapter):
         )
 
     def build(
-        self,
-        values: Mapping[str, Any],
-        centre_id: int | None,
-        actor_id: int | None,
-        fields: Mapping[int, TechField],
+        self, values: Mapping[str, Any], centre_id: int | None, actor_id: int | None
     ) -> Visit:
         """A new visit with its organisations and team."""
-        visit = super().build(values, centre_id, actor_id, fields)
+        visit = super().build(values, centre_id, actor_id)
         ids = values["organisation_ids"]
         visit.organisations = list(
             db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)))
@@ -155,15 +145,9 @@ class VisitImport(KindAdapter):
         visit.team = _members(values["team_members"])
         return visit
 
-    def apply(
-        self,
-        obj: Visit,
-        values: Mapping[str, Any],
-        changes: Mapping[str, Any],
-        fields: Mapping[int, TechField],
-    ) -> None:
+    def apply(self, obj: Visit, values: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
         """Update the values, and the team when it changed."""
-        super().apply(obj, values, changes, fields)
+        super().apply(obj, values, changes)
         if "team" in changes:
             obj.team = _members(values["team_members"])
 
