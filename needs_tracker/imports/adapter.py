@@ -123,8 +123,13 @@ class KindAdapter:
     @property
     def stored(self) -> tuple[str, ...]:
         """The columns written to the record as they are: those that are the model's own."""
-        table = self.model.__table__.c
-        return tuple(c.name for c in self.columns if c.type != LIST and c.name in table)
+        columns = self.columns
+        cached = self.__dict__.get("_stored")
+        if cached is None or cached[0] is not columns:  # worked out again if columns change
+            table = self.model.__table__.c
+            names = tuple(c.name for c in columns if c.type != LIST and c.name in table)
+            self.__dict__["_stored"] = cached = (columns, names)
+        return cached[1]
 
     @property
     def snapshot_names(self) -> tuple[str, ...]:

@@ -215,8 +215,9 @@ def _bulk_create(
             db.session.execute(insert(table).execution_options(**_bulk_options()), links)
     out = []
     audited = []
+    names = kind.snapshot_names
     for r, obj_id, row, chosen in zip(creates, ids, values, field_ids, strict=True):
-        after = {n: json_value(row.get(n)) for n in kind.snapshot_names}
+        after = {n: json_value(row.get(n)) for n in names}
         if link is not None:
             after["field_ids"] = chosen
         out.append((r, obj_id, after))
