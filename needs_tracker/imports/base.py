@@ -44,8 +44,8 @@ def load_by_ids(model: Any, ids: list[int], *options: Any) -> dict[int, Any]:
 
 
 def limits_from_config() -> Limits:
-    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS)."""
+    """Import limits from the app config (IMPORT_MAX_BYTES, IMPORT_MAX_ROWS; defaults in config.py)."""
+    config = current_app.config
     return Limits(
-        max_bytes=int(current_app.config.get("IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
-        max_rows=int(current_app.config.get("IMPORT_MAX_ROWS", 50_000)),
+        max_bytes=int(config["IMPORT_MAX_BYTES"]), max_rows=int(config["IMPORT_MAX_ROWS"])
     )

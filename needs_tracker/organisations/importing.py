@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
@@ -20,7 +21,7 @@ from needs_tracker.imports.adapter import (
 )
 from needs_tracker.needs.models import Need
 from needs_tracker.organisations.models import Organisation
-from needs_tracker.organisations.services import FIELDS, filter_organisations
+from needs_tracker.organisations.services import FIELDS, OrganisationData, filter_organisations
 from needs_tracker.visits.models import Visit
 
 if TYPE_CHECKING:
@@ -48,13 +49,19 @@ class OrganisationImport(
     )
     kept = FIELDS  # those of the form: a merge may set any of them, un-merge restores them
     match_on = ("name", "credit_code")
-    defaults = {"kind": OrganisationKind.COMPANY.value}
     example = ("潍坊天恒检测科技有限公司", "", "天恒检测", "企业", "高新区", "检验检测", "小型")
     list_order = (Organisation.name, Organisation.id)
 
     def plan_rows(self, rows: list[RowPlan], refs: References, decide: Any) -> None:
         """By company identity (credit code, then names), with look-alikes to merge or keep."""
         plan_companies(self, rows, refs.centre_id, decide)
+
+    def create_values(
+        self, values: Mapping[str, Any], centre_id: int | None, actor_id: int | None
+    ) -> dict[str, Any]:
+        """The organisation's row; a blank cell takes the form's default (OrganisationData)."""
+        given = {k: values[k] for k in FIELDS if values.get(k) not in (None, "")}
+        return {**asdict(OrganisationData(**given)), "centre_id": centre_id}
 
     def dependents(self, ids: list[int]) -> list[str]:
         """Needs and visits that name these organisations."""
