@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import delete, select
 
@@ -91,6 +92,18 @@ MIMETYPES = {
 
 def _require_importer() -> None:
     require(can_import(current_user))
+
+
+def _require_posted(form_class: type[FlaskForm]) -> None:
+    """400 unless a button's form (CSRF only) was posted with a valid token."""
+    if not form_class().validate_on_submit():
+        abort(400)
+
+
+def _require_writable(centre_id: int) -> None:
+    """403 unless the user may write the centre's data (merges change two organisations)."""
+    scope = get_scope(db.session)
+    require(scope is None or scope.can_write(centre_id))
 
 
 def _refused(exc: ImportError_) -> None:
@@ -286,9 +299,7 @@ def confirm(token: str):
     """Step 3: write the import, all rows or none."""
     _require_importer()
     staged = _upload_or_404(token)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_posted(ConfirmForm)
     if staged.batch_id:
         return redirect(url_for(".batch", id=staged.batch_id))
     try:
@@ -374,9 +385,7 @@ def undo(id: int):
     """Undo an import as a unit."""
     _require_importer()
     b = _batch_or_404(id)
-    form = UndoForm()
-    if not form.validate_on_submit():
-        abort(400)
+    _require_posted(UndoForm)
     try:
         undo_import(b, current_user)
     except ImportError_ as exc:
@@ -501,8 +510,7 @@ def merge():
     merged = get_visible_or_404(Organisation, request.args.get("merged"))
     if survivor.id == merged.id or survivor.centre_id != merged.centre_id:
         abort(404)
-    scope = get_scope(db.session)
-    require(scope is None or scope.can_write(survivor.centre_id))
+    _require_writable(survivor.centre_id)
     fields = [f for f in MERGE_FIELDS if getattr(survivor, f) != getattr(merged, f)]
     form = merge_form_class(fields)()
     if form.validate_on_submit():
@@ -514,14 +522,8 @@ def merge():
             _refused(exc)
         else:
             db.session.commit()
-            flash(
-                _(
-                    "Merged %(merged)s into %(survivor)s.",
-                    merged=merged.name,
-                    survivor=survivor.name,
-                ),
-                "success",
-            )
+            names = {"merged": merged.name, "survivor": survivor.name}
+            flash(_("Merged %(merged)s into %(survivor)s.", **names), "success")
             return redirect(url_for(".duplicates", centre=record.centre_id))
     return render_template(
         "imports/merge.html",
@@ -539,10 +541,8 @@ def unmerge(id: int):
     """Reverse a merge."""
     _require_importer()
     record = get_visible_or_404(OrganisationMerge, id)
-    scope = get_scope(db.session)
-    require(scope is None or scope.can_write(record.centre_id))
-    if not UndoForm().validate_on_submit():
-        abort(400)
+    _require_writable(record.centre_id)
+    _require_posted(UndoForm)
     try:
         merged = unmerge_organisations(record, current_user)
     except ImportError_ as exc:
