@@ -133,22 +133,30 @@ class Fusion:
         part = sorted(part, key=lambda i: (-round(score[i], 9), self.kind_order[i], self.cid[i]))
         return [self.pairs[i] for i in part[:K]]
 
+    def top_of(self, nid: str, setting: tuple) -> list[tuple[str, str]]:
+        """The top 5 of need nid under setting."""
+        return self.top(self.score(nid, setting))
+
+    def score(self, nid: str, setting: tuple) -> np.ndarray:
+        """The fused score of every candidate for need nid under setting."""
+        how, wt, wl, ws, zero = setting[:5]
+        w2, zero2 = setting[5:] if len(setting) > 5 else (0.0, 0.0)
+        s = wl * self.norm(nid, "lex", how, zero)
+        if ws:
+            s = s + ws * self.norm(nid, "sem", how, zero)
+        if wt:
+            s = s + wt * self.norm(nid, "tf", how, zero)
+        if w2:
+            s = s + w2 * self.norm(nid, "sem2", how, zero2)
+        return s
+
     def run(self, setting: tuple) -> dict[str, mq.NeedScore]:
         """Every need's figures under setting (how, w_tfidf, w_lexical, w_sem, zero[, w_sem2,
         zero2]): sem2 is the second sentence model (--extra), with its own zero."""
-        how, wt, wl, ws, zero = setting[:5]
-        w2, zero2 = setting[5:] if len(setting) > 5 else (0.0, 0.0)
-        out = {}
-        for nid in self.needs:
-            s = wl * self.norm(nid, "lex", how, zero)
-            if ws:
-                s = s + ws * self.norm(nid, "sem", how, zero)
-            if wt:
-                s = s + wt * self.norm(nid, "tf", how, zero)
-            if w2:
-                s = s + w2 * self.norm(nid, "sem2", how, zero2)
-            out[nid] = mq.score_need(self.top(s), self.grades.get(nid, {}))
-        return out
+        return {
+            nid: mq.score_need(self.top(self.score(nid, setting)), self.grades.get(nid, {}))
+            for nid in self.needs
+        }
 
 
 def cross_validated(fusion: Fusion, runs: dict, points: list, seed: int, folds: int = 5):
@@ -181,6 +189,7 @@ def main() -> None:
     parser.add_argument(
         "--extra", default="", help="a second sentence model to fuse too (e.g. e5small)"
     )
+    parser.add_argument("--unjudged", type=Path, help="write unjudged top-5 pairs here")
     parser.add_argument(
         "--only-extra", action="store_true", help="print only the families with --extra"
     )
@@ -291,6 +300,21 @@ def main() -> None:
             for w2 in (0.0, 0.2, 0.4)
         ]
     runs = {p: fusion.run(p) for ps in families.values() for p in ps}
+    if args.unjudged:
+        missing = sorted(
+            {
+                (nid, kind, cid)
+                for ps in families.values()
+                for p in ps
+                for nid in needs
+                for kind, cid in fusion.top_of(nid, p)
+                if (kind, cid) not in grades.get(nid, {})
+            }
+        )
+        with args.unjudged.open("w", encoding="utf-8") as fh:
+            fh.write("need_id,kind,cand_id\n")
+            fh.writelines(f"{n},{k},{c}\n" for n, k, c in missing)
+        print(f"{len(missing)} unjudged top-5 pairs -> {args.unjudged}")
     head = "nDCG@5 P@5   strict judged  × base (seed 0) | mean × over seeds"
     print(f"\nbaseline: {base.row()}")
     print(f"{'family':<46}{'n':>4}  {head}")
