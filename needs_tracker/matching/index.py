@@ -549,8 +549,15 @@ def index_loads() -> int:
 
 
 def reset_index_cache() -> None:
-    """Forget the process's index (tests)."""
+    """Forget the process's index, as a new worker would start (tests).
+
+    A builder still running is waited for (at most a minute): it belongs to the old state.
+    """
     with _CACHE_LOCK:
+        if _CACHE.builder is not None:
+            _CACHE.builder.join(60)
+        _CACHE.builder = None
+        _CACHE.builder_started = 0.0
         _CACHE.index = None
         _CACHE.folder = None
         _CACHE.pool_version = None
