@@ -164,7 +164,8 @@ def test_signals_update_without_reindexing(eval_set):
     assert index.candidates[0].fit_declines == 2
     assert index.candidates[0].resolved_fields == (("智能检测", 3),)
     assert index.penalty[0] == np.float32(2 / 3)
-    assert index.has_history[0] and not index.has_history[1]
+    assert index.has_history[0]
+    assert not index.has_history[1]
     index.update_signals({})
     assert index.candidates[0].fit_declines == 0
     assert not index.has_history.any()
