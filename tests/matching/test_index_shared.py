@@ -81,7 +81,9 @@ def test_a_changed_pool_is_answered_from_the_previous_index_then_the_new_one(
         services.reset_index_cache()
         services.get_index(block=True)  # the pool as it was, built and stored
         builds = services.index_builds()
-        db.session.add(Expert(name="赵激光", organisation="某理工大学", expertise="激光清洗、激光除锈"))
+        db.session.add(
+            Expert(name="赵激光", organisation="某理工大学", expertise="激光清洗、激光除锈")
+        )
         db.session.commit()
         new_pool = services.index_versions()[0]
         need = db.session.get(Need, need_id)
@@ -103,7 +105,9 @@ def test_need_page_says_the_index_is_being_built_until_it_is(tmp_path, make_cent
     app = _background_app(tmp_path)
     with app.app_context():
         need_id = _seed(make_centre, make_user)
-        db.session.add(Expert(name="赵激光", organisation="某理工大学", expertise="激光清洗、激光除锈"))
+        db.session.add(
+            Expert(name="赵激光", organisation="某理工大学", expertise="激光清洗、激光除锈")
+        )
         db.session.commit()
         pool_version = services.index_versions()[0]
         services.reset_index_cache()  # a worker just started: no index, none stored yet
