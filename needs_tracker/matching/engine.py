@@ -1091,9 +1091,11 @@ class MatchIndex:
     @staticmethod
     def _centroid_similarity(matrix, postings: tfidf.Postings, top: np.ndarray) -> np.ndarray:
         """Cosine of every row of matrix with the centroid of rows top."""
-        centroid = np.asarray(matrix[top].mean(axis=0)).ravel()
+        rows = matrix[top]
+        centroid = np.asarray(rows.mean(axis=0)).ravel()
         unit = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
-        cols = np.flatnonzero(unit)
+        cols = np.unique(rows.indices)  # the only columns that can be non-zero
+        cols = cols[unit[cols] != 0]
         return postings.dot(cols, unit[cols])
 
     def _field_scores(self, need: NeedQuery) -> np.ndarray:
