@@ -490,9 +490,9 @@ def gunicorn(args, instance: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
-                requests.get(base + "/login", timeout=2)
+                requests.get(base + "/login", timeout=30)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or the app still loading
                 time.sleep(0.3)
         started = time.perf_counter()
         sessions = []

@@ -415,11 +415,16 @@ class Segmenter:
         terms are looked for across all texts at once (``_terms_in_many``).
         """
         lowered = [(t or "").lower() for t in texts]
-        cut = [self.tok.lcut(t, HMM=False) for t in lowered]
         stop = self.stop
-        seen_words = {w for words in cut for w in words}
-        good = {w for w in seen_words if len(w) >= 2 and w not in stop and _is_word(w)}
-        out = [[w for w in words if w in good] for words in cut]
+        # word -> itself if it is an index term, else None: each distinct word is tested
+        # once, and the lists share one string per word instead of one per occurrence.
+        verdict: dict[str, str | None] = {}
+        out: list[list[str]] = []
+        for start in range(0, len(lowered), 2000):
+            cut = [self.tok.lcut(t, HMM=False) for t in lowered[start : start + 2000]]
+            for w in {w for words in cut for w in words} - verdict.keys():
+                verdict[w] = w if len(w) >= 2 and w not in stop and _is_word(w) else None
+            out += [[v for v in map(verdict.__getitem__, words) if v is not None] for words in cut]
         if self.terms is not None:
             for words, found in zip(out, _terms_in_many(lowered, self.terms), strict=True):
                 seen = set(words)

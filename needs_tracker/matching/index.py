@@ -493,7 +493,12 @@ def get_index(block: bool | None = None) -> MatchIndex | None:
         if block or (not pool_version and _CACHE.index is None and _small_pool()):
             return _build_here(pool_version)
         _start_builder()
-    deadline = time.monotonic() + float(current_app.config.get("MATCH_INDEX_WAIT", 1.0))
+        # Worth waiting for only when the build takes about as long as the wait: a pool of
+        # 40,000 takes 10-20 s, and a page that waits a second for nothing is a slower page.
+        known = len(_CACHE.index) if _CACHE.index is not None else None
+        small = (known if known is not None else _pool_size()) <= _inline_max()
+    wait = float(current_app.config.get("MATCH_INDEX_WAIT", 1.0)) if small else 0.0
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         time.sleep(0.05)
         pool_version = index_versions()[0]
@@ -526,11 +531,20 @@ def _take_stored(pool_version: str) -> bool:
     return False
 
 
+def _pool_size() -> int:
+    """How many experts and resources there are (two counts)."""
+    n = db.session.scalar(select(func.count()).select_from(Expert)) or 0
+    return n + (db.session.scalar(select(func.count()).select_from(Resource)) or 0)
+
+
+def _inline_max() -> int:
+    """The size of pool built within a request's wait (about a second on two cores)."""
+    return int(current_app.config.get("MATCH_INDEX_INLINE_MAX", 2000))
+
+
 def _small_pool() -> bool:
     """A pool small enough to build in the request (no stamp yet, e.g. a fresh database)."""
-    n = db.session.scalar(select(func.count()).select_from(Expert)) or 0
-    n += db.session.scalar(select(func.count()).select_from(Resource)) or 0
-    return n <= int(current_app.config.get("MATCH_INDEX_INLINE_MAX", 2000))
+    return _pool_size() <= _inline_max()
 
 
 def index_status() -> IndexStatus:

@@ -80,30 +80,48 @@ def fit_terms(docs: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, list[st
     return counts, [by_first[i] for i in order], np.asarray(order, dtype=np.int32)
 
 
-def fit_bigrams(texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+def fit_bigrams(
+    texts: Sequence[str], chunk: int = 5000
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
     """(count matrix, bigram codes by column, first-use rank of each column) of texts.
 
     texts are already reduced to letters and spaces (``engine._char_text``): a bigram is two
-    neighbouring characters, neither a space, within one text.
+    neighbouring characters, neither a space, within one text. Counted chunk texts at a
+    time, so the per-character arrays of the whole corpus never exist at once.
     """
-    if not texts:
-        empty = np.zeros(0, dtype=np.int64)
-        return _csr(empty, empty, empty, 0, 0), np.zeros(0, dtype=np.uint64), empty
-    joined = " ".join(texts)  # the space keeps bigrams from crossing texts
-    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    starts = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum([len(t) + 1 for t in texts[:-1]], out=starts[1:])
+    docs, codes, counts, first = [], [], [], []
     space = ord(" ")
-    at = np.flatnonzero((points[:-1] != space) & (points[1:] != space))
-    codes = (points[at] << _BITS) | points[at + 1]
-    doc = np.searchsorted(starts, at, side="right") - 1
-    uniq, first_at, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    first_rank = np.empty(len(uniq), dtype=np.int64)  # sorted code -> first-use id
-    first_rank[np.argsort(first_at, kind="stable")] = np.arange(len(uniq), dtype=np.int64)
-    new_of_first = np.empty(len(uniq), dtype=np.int64)
-    new_of_first[first_rank] = np.arange(len(uniq), dtype=np.int64)
-    counts = _count(doc, first_rank[inverse], len(texts), len(uniq), new_of_first)
-    return counts, uniq.astype(np.uint64), first_rank.astype(np.int32)
+    offset = 0  # position of the chunk's first character in the corpus
+    for lo in range(0, len(texts), chunk):
+        part = texts[lo : lo + chunk]
+        points = np.frombuffer(" ".join(part).encode("utf-32-le"), dtype=np.uint32)
+        starts = np.zeros(len(part), dtype=np.int64)
+        np.cumsum([len(t) + 1 for t in part[:-1]], out=starts[1:])
+        at = np.flatnonzero((points[:-1] != space) & (points[1:] != space))
+        code = (points[at].astype(np.int64) << _BITS) | points[at + 1].astype(np.int64)
+        doc = np.searchsorted(starts, at, side="right") - 1 + lo
+        # (document, bigram) pairs: a document index fits in 21 bits, a code in 42.
+        pairs, where, n = np.unique((doc << 42) | code, return_index=True, return_counts=True)
+        docs.append(pairs >> 42)
+        codes.append(pairs & ((1 << 42) - 1))
+        counts.append(n)
+        first.append(at[where] + offset)  # first place of the pair, in corpus order
+        offset += len(points) + 1
+        del points, at, code, doc, pairs, where, n
+    if not docs:
+        empty = np.zeros(0, dtype=np.int64)
+        return _csr(empty, empty, empty, len(texts), 0), np.zeros(0, dtype=np.uint64), empty
+    doc, code = np.concatenate(docs), np.concatenate(codes)
+    n, first_at = np.concatenate(counts), np.concatenate(first)
+    uniq, col = np.unique(code, return_inverse=True)  # columns: bigrams in sorted order
+    first_use = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_use, col, first_at)
+    rank = np.empty(len(uniq), dtype=np.int64)  # column -> rank of its first use
+    rank[np.argsort(first_use, kind="stable")] = np.arange(len(uniq), dtype=np.int64)
+    # A row's entries in order of first use (as scikit-learn leaves them), rows in order.
+    order = np.lexsort((rank[col], doc))
+    matrix = _csr(n[order], col[order], doc[order], len(texts), len(uniq))
+    return matrix, uniq.astype(np.uint64), rank.astype(np.int32)
 
 
 def weigh(counts: sparse.csr_matrix) -> tuple[sparse.csr_matrix, np.ndarray]:

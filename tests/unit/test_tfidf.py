@@ -68,6 +68,12 @@ def test_bigram_fit_and_query_weighting_are_scikit_learns(eval_set):
     matrix, idf = tfidf.weigh(counts)
     vec, expected = _sklearn(char_bigrams, docs)
     _same_csr(matrix, expected)
+    # Counted a few texts at a time (as a large pool is), the counts are the same.
+    texts = [_char_text(d) for d in docs]
+    chunked, chunked_codes, chunked_rank = tfidf.fit_bigrams(texts, 7)
+    _same_csr(chunked, tfidf.fit_bigrams(texts)[0])
+    assert np.array_equal(chunked_codes, codes)
+    assert np.array_equal(chunked_rank, _rank)
     vocab = tfidf.Vocabulary.of_bigrams(char_bigrams, codes, idf)
     assert [vocab.term(i) for i in range(len(vocab))] == sorted(vec.vocabulary_)
     queries = [n.title + "\n" + n.description for n in eval_set.needs.values()]
