@@ -111,13 +111,18 @@ def fit_bigrams(
     if not docs:
         empty = np.zeros(0, dtype=np.int64)
         return _csr(empty, empty, empty, len(texts), 0), np.zeros(0, dtype=np.uint64), empty
-    doc, code = np.concatenate(docs), np.concatenate(codes)
-    n, first_at = np.concatenate(counts), np.concatenate(first)
-    uniq, col = np.unique(code, return_inverse=True)  # columns: bigrams in sorted order
+    # Temporaries are dropped as soon as used: this runs over millions of entries.
+    doc = np.concatenate(docs).astype(np.int32)
+    n = np.concatenate(counts).astype(np.int32)
+    del docs, counts
+    uniq, col = np.unique(np.concatenate(codes), return_inverse=True)  # sorted bigrams
+    del codes
     first_use = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_use, col, first_at)
+    np.minimum.at(first_use, col, np.concatenate(first))
+    del first
     rank = np.empty(len(uniq), dtype=np.int64)  # column -> rank of its first use
     rank[np.argsort(first_use, kind="stable")] = np.arange(len(uniq), dtype=np.int64)
+    del first_use
     # A row's entries in order of first use (as scikit-learn leaves them), rows in order.
     order = np.lexsort((rank[col], doc))
     matrix = _csr(n[order], col[order], doc[order], len(texts), len(uniq))
