@@ -479,7 +479,7 @@ def gunicorn(args, instance: Path) -> None:
             "600",
             "wsgi:app",
         ],
-        cwd=ROOT,
+        cwd=args.app_root or ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -559,6 +559,13 @@ def main() -> int:
     parser.add_argument("--gunicorn", action="store_true")
     parser.add_argument("--stages", action="store_true", help="also time the cold build's stages")
     parser.add_argument("--no-shared", action="store_true", help="do not write a shared index")
+    parser.add_argument(
+        "--app-root",
+        type=Path,
+        default=None,
+        help="run gunicorn on the app in this folder (e.g. an older commit, to compare)",
+    )
+    parser.add_argument("--only-gunicorn", action="store_true", help="skip the other steps")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--instance", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -575,6 +582,9 @@ def main() -> int:
     )
     if not args.skip_load:
         load(make_app(args.url, instance), args.n, args.needs, args.realdata)
+    if args.only_gunicorn:
+        gunicorn(args, instance)
+        return 0
     if args.stages:
         s = run_child("stages", args, instance)
         print(
