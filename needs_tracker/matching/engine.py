@@ -641,18 +641,17 @@ def text_signature(config: EngineConfig) -> str:
 
     An index stored under another signature is not loaded (it would rank differently).
     """
-    parts = [
-        str(INDEX_FORMAT),
-        json.dumps(
-            {
-                k: v
-                for k, v in asdict(config).items()
-                if k in ("domain_dict", "stopwords", "char_ngrams", "whole_profile")
-            },
-            sort_keys=True,
-        ),
-        segmenter_name(),
-    ]
+    ingredients = {
+        k: v
+        for k, v in asdict(config).items()
+        if k in ("domain_dict", "stopwords", "char_ngrams", "whole_profile")
+    }
+    return _signature(json.dumps(ingredients, sort_keys=True))
+
+
+@lru_cache(maxsize=8)
+def _signature(ingredients: str) -> str:
+    parts = [str(INDEX_FORMAT), ingredients, segmenter_name()]
     for name in ("domain_terms.txt", "stopwords.txt", "related_terms.txt"):
         parts.append((LEXICON / name).read_text(encoding="utf-8"))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
