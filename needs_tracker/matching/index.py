@@ -323,6 +323,11 @@ def build_shared_index(wait_for_lock: bool = True) -> tuple[MatchIndex, Path | N
     with scoped(db.session, Scope.system()):
         pool_version, _signals = _ensure_versions()
         root = store_root()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("match index not stored, no folder %s: %s", root, exc)
+            return _build(pool_version)[0], None
         with _build_lock(root, wait_for_lock) as locked:
             if not locked:
                 return _build(pool_version)[0], None
@@ -366,29 +371,42 @@ def _builder_main(app: Flask) -> None:
             db.engine.dispose()
 
 
-def _start_builder() -> None:
-    """Start the background builder unless one runs or started a moment ago."""
+def _start_builder() -> bool:
+    """Start the background builder unless one runs or started a moment ago.
+
+    False when there can be none: the index folder cannot be written, or no process can be
+    forked (the caller builds in its own process then).
+    """
     running = _CACHE.builder
     if running is not None and running.is_alive():
         limit = float(current_app.config.get("MATCH_INDEX_BUILD_TIMEOUT", 900))
         if time.monotonic() - _CACHE.builder_started < limit:
-            return
+            return True
         log.warning("match index builder still running after %.0f s: stopped", limit)
         running.kill()
         running.join(5)
     if running is not None and running.exitcode:
         log.warning("match index builder exited with %s", running.exitcode)
     if time.monotonic() - _CACHE.builder_started < RETRY_SECONDS:
-        return
+        return True
     import multiprocessing
 
-    app = current_app._get_current_object()
-    process = multiprocessing.get_context("fork").Process(
-        target=_builder_main, args=(app,), name="match-index-builder", daemon=True
-    )
-    process.start()
+    try:
+        root = store_root()
+        root.mkdir(parents=True, exist_ok=True)
+        if not os.access(root, os.W_OK):
+            raise PermissionError(f"{root} is not writable")
+        app = current_app._get_current_object()
+        process = multiprocessing.get_context("fork").Process(
+            target=_builder_main, args=(app,), name="match-index-builder", daemon=True
+        )
+        process.start()
+    except (OSError, ValueError) as exc:
+        log.warning("no background build of the match index (%s): building in-process", exc)
+        return False
     _CACHE.builder = process
     _CACHE.builder_started = time.monotonic()
+    return True
 
 
 # --- the process's index ------------------------------------------------------------------
@@ -492,7 +510,10 @@ def get_index(block: bool | None = None) -> MatchIndex | None:
             return _CACHE.index
         if block or (not pool_version and _CACHE.index is None and _small_pool()):
             return _build_here(pool_version)
-        _start_builder()
+        if not _start_builder():
+            # No background build possible (no writable index folder, no fork): the old
+            # way, in this process, rather than no suggestions ever.
+            return _build_here(pool_version)
         # Worth waiting for only when the build takes about as long as the wait: a pool of
         # 40,000 takes 10-20 s, and a page that waits a second for nothing is a slower page.
         known = len(_CACHE.index) if _CACHE.index is not None else None

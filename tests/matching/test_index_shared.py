@@ -175,3 +175,21 @@ def test_candidates_are_read_with_fields_in_taxonomy_order(pool, make_field):
     cand = next(c for c in services.load_candidates() if c.id == expert.id and c.kind == "expert")
     assert cand.fields == semantic.expert_candidate(expert).fields
     assert db.session.scalar(select(Expert.id).where(Expert.id == expert.id)) == expert.id
+
+
+def test_without_a_writable_index_folder_the_worker_builds_itself(tmp_path, pool):
+    from flask import current_app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = current_app.config
+    saved = {k: config.get(k) for k in ("MATCH_INDEX_BUILD", "MATCH_INDEX_DIR")}
+    config.update(MATCH_INDEX_BUILD="background", MATCH_INDEX_DIR=str(blocker / "index"))
+    try:
+        services.reset_index_cache()
+        names = [s.name for s in services.suggest_for_need(pool["need_a"])]
+        assert "于晓东" in names
+        assert services.index_status().source == "built"
+    finally:
+        config.update(saved)
+        services.reset_index_cache()
