@@ -316,28 +316,38 @@ def _build_lock(root: Path, wait: bool):
 def build_shared_index(wait_for_lock: bool = True) -> tuple[MatchIndex, Path | None]:
     """Build the index of the pool as it is now and store it for every worker.
 
+    Returns (index, stored folder or None when nothing is stored).
+    """
+    index, folder, _versions = _build_and_store(wait_for_lock)
+    return index, folder
+
+
+def _build_and_store(wait_for_lock: bool) -> tuple[MatchIndex, Path | None, tuple[str, str]]:
+    """(index, stored folder or None, the stamps it was built for).
+
     Reads the stamps first, then the candidates: a change committed in between is in the
     index (newer than its stamp says) or moves the stamp again; either way no worker keeps
-    an index without it. Returns (index, stored folder or None when nothing is stored).
+    an index without it.
     """
     with scoped(db.session, Scope.system()):
-        pool_version, _signals = _ensure_versions()
+        versions = _ensure_versions()
+        pool_version = versions[0]
         root = store_root()
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.warning("match index not stored, no folder %s: %s", root, exc)
-            return _build(pool_version)[0], None
+            return _build(pool_version)[0], None, versions
         with _build_lock(root, wait_for_lock) as locked:
             if not locked:
-                return _build(pool_version)[0], None
+                return _build(pool_version)[0], None, versions
             index, missing = _build(pool_version)
             try:
                 folder = _store(index, pool_version, missing)
             except OSError as exc:
                 log.warning("match index not stored in %s: %s", root, exc)
                 folder = None
-    return index, folder
+    return index, folder, versions
 
 
 def _build(pool_version: str) -> tuple[MatchIndex, int]:
@@ -414,7 +424,7 @@ def _start_builder() -> bool:
 
 def _use(index: MatchIndex, pool_version: str, folder: Path | None, source: str) -> None:
     """Make index the process's index, with the current signals."""
-    signal_version = index_versions()[1]
+    signal_version = index_versions()[1]  # read before the signals themselves
     if folder is not None:
         meta = MatchIndex.stored_meta(folder) or {}
         missing = int(meta.get("meta", {}).get("missing_vectors", 0))
@@ -433,10 +443,12 @@ def _use(index: MatchIndex, pool_version: str, folder: Path | None, source: str)
 
 def _build_here(pool_version: str) -> MatchIndex:
     """Build in this process (inline mode, the CLI), storing the build when it can."""
+    # Labelled with the stamps read before the candidates (a change during the build
+    # moves them on, and the next suggestion sees it).
     if pool_version:
-        index, folder = build_shared_index()
-        pool_version = index_versions()[0]
+        index, folder, (pool_version, signal_version) = _build_and_store(True)
     else:
+        signal_version = index_versions()[1]
         with scoped(db.session, Scope.system()):
             index, _missing = _build(pool_version)
         folder = None
@@ -450,7 +462,7 @@ def _build_here(pool_version: str) -> MatchIndex:
     _CACHE.index = index
     _CACHE.folder = folder
     _CACHE.pool_version = pool_version
-    _CACHE.signal_version = index_versions()[1]
+    _CACHE.signal_version = signal_version
     _CACHE.status = IndexStatus("fresh", "built", len(index), _CACHE.missing_vectors)
     return index
 
