@@ -59,6 +59,13 @@ class Config:
     MATCH_EMBEDDING_MODEL = os.environ.get("MATCH_EMBEDDING_MODEL", "usem3,e5small")
     JOB_QUEUE = os.environ.get("JOB_QUEUE", "needs_tracker")
     JOBS_INLINE = _bool("JOBS_INLINE", False)  # run jobs inline even when REDIS_URL is set
+    # The suggestion index (matching/index.py): built by a background process per pool
+    # change and stored in MATCH_INDEX_DIR (default instance/match-index) for every worker;
+    # a suggestion waits at most MATCH_INDEX_WAIT seconds for a new build, then answers from
+    # the previous one and says so. "inline" builds in the caller (the tests).
+    MATCH_INDEX_BUILD = os.environ.get("MATCH_INDEX_BUILD", "background")
+    MATCH_INDEX_DIR = os.environ.get("MATCH_INDEX_DIR", "")
+    MATCH_INDEX_WAIT = _int("MATCH_INDEX_WAIT_MS", 1000) / 1000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -114,6 +121,7 @@ class TestingConfig(Config):
     # A hashed-bigram encoder: instant and deterministic (one test loads the real model).
     MATCH_EMBEDDING_MODEL = "fake"
     JOBS_INLINE = True
+    MATCH_INDEX_BUILD = "inline"  # deterministic; tests of the background build set their own
     SECRET_KEY = "test-secret-key-not-for-production-0123456789"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False

@@ -61,6 +61,7 @@ from needs_tracker.matching.engine import (  # noqa: E402
 )
 
 K = 5
+DUMP_TOP = 20  # how deep --dump records each ranking
 Pair = tuple[str, str]  # (kind as graded: expert | achievement, realdata id)
 
 
@@ -324,6 +325,7 @@ class Bench:
         self.need_vecs = need_vecs  # model -> {need_id: vector}
         self.indexes: dict[tuple, MatchIndex] = {}
         self.shown: set[tuple[str, str, str]] = set()
+        self.dump: list[dict] | None = None  # every ranking, when --dump asks for them
 
     def index(self, config: EngineConfig, model: str | None) -> MatchIndex:
         """An index for config's text ingredients (built once), with model's vectors."""
@@ -347,10 +349,22 @@ class Bench:
             names = model.split("+") if model else []
             vec = self.need_vecs[names[0]][nid] if names else None
             vec2 = self.need_vecs[names[1]][nid] if len(names) > 1 else None
-            top = [
-                self.ids.get((s.kind, s.id), (s.kind, str(s.id)))
-                for s in index.suggest(need, top=K, need_vector=vec, need_vector2=vec2)
-            ]
+            ranked = index.suggest(
+                need,
+                top=DUMP_TOP if self.dump is not None else K,
+                need_vector=vec,
+                need_vector2=vec2,
+            )
+            if self.dump is not None:
+                self.dump.append(
+                    {
+                        "config": repr(config),
+                        "model": model,
+                        "need": nid,
+                        "top": [[s.kind, s.id, s.score, s.reasons] for s in ranked],
+                    }
+                )
+            top = [self.ids.get((s.kind, s.id), (s.kind, str(s.id))) for s in ranked[:K]]
             for kind, cid in top:
                 self.shown.add((nid, kind, cid))
             out[nid] = score_need(top, self.grades.get(nid, {}))
@@ -520,6 +534,13 @@ def main() -> None:
         "--max-chars", type=int, default=0, help="cut embedded texts here (default: the app's)"
     )
     parser.add_argument("--unjudged", type=Path, default=None, help="write unjudged top-5 pairs")
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        default=None,
+        help="write every configuration's top 20 per need (kind, id, score, reasons) as JSON "
+        "lines, to check that a speed change leaves the ranking as it was (diff two dumps)",
+    )
     args = parser.parse_args()
     dev = args.dev or args.realdata.parent / "matching" / "dev_needs.txt"
     models = [m for m in args.models.split(",") if m]
@@ -549,6 +570,8 @@ def main() -> None:
         )
         need_vecs[m] = dict(zip(needs, nv, strict=True))
     bench = Bench(candidates, ids, needs, grades, vecs, need_vecs)
+    if args.dump:
+        bench.dump = []
 
     print(f"\n{'configuration':<40}nDCG@5 P@5   strict judged honest empty  ratio nDCG, P@5")
     base = None
@@ -558,6 +581,13 @@ def main() -> None:
         base = base or s
     if args.folds > 1 and grades:
         cross_validate(bench, models, args.folds, args.seed)
+    if args.dump:
+        import json
+
+        with args.dump.open("w", encoding="utf-8") as fh:
+            for row in bench.dump:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"\n{len(bench.dump)} rankings -> {args.dump}")
     if args.unjudged:
         missing = sorted((n, k, c) for n, k, c in bench.shown if (k, c) not in grades.get(n, {}))
         with args.unjudged.open("w", encoding="utf-8", newline="") as fh:

@@ -1,4 +1,4 @@
-"""`flask match suggest NEED` and `flask match evaluate GOLD.csv` (a stable contract)."""
+"""`flask match suggest NEED`, `flask match evaluate GOLD.csv` (a stable contract), embed, index."""
 
 from __future__ import annotations
 
@@ -40,7 +40,8 @@ def suggest_command(need: str, top: int, as_json: bool) -> None:
     found = _find_need(need)
     if found is None:
         raise click.ClickException(f"No need with id or title {need!r}.")
-    suggestions = services.suggest_for_need(found, top=top)
+    # A command can wait for the index: it builds it here if no build of the pool exists.
+    suggestions = services.suggest_for_need(found, top=top, block=True)
     if as_json:
         click.echo(json.dumps([s.as_dict() for s in suggestions], ensure_ascii=False, indent=2))
         return
@@ -69,6 +70,7 @@ def evaluate_command(gold: Path, k: int) -> None:
     ranked: dict[str, list[str]] = {}
     missing = []
     depth = max(k, 50)
+    index = services.get_index(block=True)
     for title in wanted:
         need = _find_need(title)
         if need is None:
@@ -77,8 +79,7 @@ def evaluate_command(gold: Path, k: int) -> None:
         # Judge the engine's ranking as such: matches already made are not excluded here.
         query = services.need_query(need)
         ranked[title] = [
-            s.name
-            for s in services.get_index().suggest(query, top=depth, **semantic.need_vectors(query))
+            s.name for s in index.suggest(query, top=depth, **semantic.need_vectors(query))
         ]
     for title in missing:
         click.echo(f"warning: no need titled {title!r}; skipped", err=True)
@@ -110,6 +111,25 @@ def embed_command(batch: int) -> None:
 
         semantic.embed_pending(batch=batch, on_batch=tick)
     click.echo(f"Done: {semantic.stored_count(model)} vectors stored for {model}.")
+
+
+@match_cli.command("index")
+def index_command() -> None:
+    """Build the suggestion index of the pool as it is now and store it for every worker.
+
+    Workers build it themselves in the background when the pool changes; this is for a
+    deployment (after a bulk load made outside the app) and for measuring the build.
+    """
+    import time
+
+    from needs_tracker.matching.index import build_shared_index
+
+    set_scope(db.session, Scope.system())
+    start = time.perf_counter()
+    index, folder = build_shared_index()
+    took = time.perf_counter() - start
+    where = f"stored in {folder}" if folder else "NOT stored (see the log)"
+    click.echo(f"{len(index)} experts and resources indexed in {took:.1f} s; {where}.")
 
 
 @match_cli.command("worker")

@@ -29,18 +29,23 @@ the boosts, e.g. "研究方向含「无损检测」「机器视觉」；领域�
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
 import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+
+from needs_tracker.matching import tfidf
 
 LEXICON = Path(__file__).resolve().parent / "lexicon"
 
@@ -301,7 +306,8 @@ _TOKENIZER_LOCK = threading.Lock()
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]+")
 _ASCII_WORD = re.compile(r"[a-z][a-z0-9+\-]*|\d+[a-z]+[a-z0-9]*")
 _SEGMENT_CACHE: dict[tuple[bool, bool, str], list[str]] = {}
-_SEGMENT_CACHE_MAX = 200_000
+# Bounded: a web worker segments each need it suggests for; the index build bypasses it.
+_SEGMENT_CACHE_MAX = 20_000
 PARALLEL_MIN_DOCS = 5000  # below this, forking workers costs more than it saves
 _WORKER_SEGMENTER = None
 
@@ -366,7 +372,7 @@ class Segmenter:
         self.domain_dict = domain_dict
         self.tok = _tokenizer(domain_dict)
         self.stop = stopwords() if use_stopwords else frozenset()
-        self.terms = _term_pattern() if domain_dict else None
+        self.terms = _long_terms() if domain_dict else None
 
     def __call__(self, text: str) -> list[str]:
         """Terms of text: words of two or more characters, ASCII words lower-cased."""
@@ -380,14 +386,21 @@ class Segmenter:
         _SEGMENT_CACHE[key] = out
         return out
 
-    def many(self, texts: Sequence[str]) -> list[list[str]]:
-        """Segment many texts; large batches use every CPU (forked workers)."""
+    def many(self, texts: Sequence[str], cache: bool = True) -> list[list[str]]:
+        """Segment many texts; large batches use every CPU (forked workers) with jieba.
+
+        cache=False (an index build) leaves the process's cache of segmented texts alone:
+        a pool's documents are segmented once per build, and keeping them would hold the
+        whole pool's words in every process that built an index.
+        """
+        slow = not isinstance(self.tok, _RustJieba)
+        if not cache and not slow:
+            return self._segment_batch(texts)
         todo = [
             t
             for t in dict.fromkeys(texts)
             if (self.domain_dict, bool(self.stop), t) not in _SEGMENT_CACHE
         ]
-        slow = not isinstance(self.tok, _RustJieba)
         if slow and len(todo) >= PARALLEL_MIN_DOCS and (os.cpu_count() or 1) > 1:
             import multiprocessing
 
@@ -403,21 +416,45 @@ class Segmenter:
                         _SEGMENT_CACHE[(self.domain_dict, bool(self.stop), text)] = words
         return [self(t) for t in texts]
 
+    def _segment_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """What _segment gives for each of texts, with the per-word work done once per word.
+
+        A pool repeats its words: the word test runs once per distinct word, and the domain
+        terms are looked for across all texts at once (``_terms_in_many``).
+        """
+        lowered = [(t or "").lower() for t in texts]
+        stop = self.stop
+        # word -> itself if it is an index term, else None: each distinct word is tested
+        # once, and the lists share one string per word instead of one per occurrence.
+        verdict: dict[str, str | None] = {}
+        out: list[list[str]] = []
+        for start in range(0, len(lowered), 2000):
+            cut = [self.tok.lcut(t, HMM=False) for t in lowered[start : start + 2000]]
+            for w in {w for words in cut for w in words} - verdict.keys():
+                verdict[w] = w if len(w) >= 2 and w not in stop and _is_word(w) else None
+            out += [[v for v in map(verdict.__getitem__, words) if v is not None] for words in cut]
+        if self.terms is not None:
+            for words, found in zip(out, _terms_in_many(lowered, self.terms), strict=True):
+                seen = set(words)
+                for term in found:
+                    if term not in seen:
+                        seen.add(term)
+                        words.append(term)
+        return out
+
     def _segment(self, text: str) -> list[str]:
         text = (text or "").lower()
         stop = self.stop
         out = [
             w
             for w in self.tok.lcut(text, HMM=False)
-            if len(w) >= 2
-            and w not in stop
-            and (_ASCII_WORD.fullmatch(w) if w.isascii() else _CJK_WORD.fullmatch(w))
+            if len(w) >= 2 and w not in stop and _is_word(w)
         ]
         if self.terms is not None:
             # Domain terms that segmentation split across words (机器+视觉检测 still
             # yields 机器视觉) or hid inside a longer one (超声相控阵 yields 相控阵).
             seen = set(out)
-            for found in self.terms.findall(text):
+            for found in _terms_in(text, self.terms):
                 if found not in seen:
                     seen.add(found)
                     out.append(found)
@@ -425,9 +462,65 @@ class Segmenter:
 
 
 @lru_cache(maxsize=1)
-def _term_pattern() -> re.Pattern[str]:
-    terms = sorted({t.lower() for t in domain_terms() if len(t) >= 3}, key=len, reverse=True)
-    return re.compile("(?=(" + "|".join(re.escape(t) for t in terms) + "))")
+def _long_terms() -> tuple[str, ...]:
+    """Domain terms of three or more characters, lower-cased, longest first."""
+    return tuple(sorted({t.lower() for t in domain_terms() if len(t) >= 3}, key=len, reverse=True))
+
+
+def _is_word(w: str) -> bool:
+    """An index term: an ASCII word (mes, 3d打印 aside) or a run of Chinese characters."""
+    return bool(_ASCII_WORD.fullmatch(w) if w.isascii() else _CJK_WORD.fullmatch(w))
+
+
+def _terms_in_many(texts: Sequence[str], terms: Sequence[str]) -> list[list[str]]:
+    """``_terms_in`` of each of texts, found across all of them at once.
+
+    Every term is three characters or more, so a term can only start where the text has one
+    of the terms' first two characters: those places are found with numpy over the joined
+    texts, and only there are the terms tried (longest first).
+    """
+    out: list[list[str]] = [[] for _ in texts]
+    if not texts or not terms:
+        return out
+    by_prefix: dict[int, list[str]] = {}
+    for term in terms:  # longest first, kept so within each prefix
+        by_prefix.setdefault(tfidf.bigram_code(term[:2]), []).append(term)
+    joined = "\x00".join(texts)  # terms have no NUL: no match across texts
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum([len(t) + 1 for t in texts[:-1]], out=starts[1:])
+    # Places whose character begins a term (a table over code points), then whose two
+    # characters begin one.
+    first = np.zeros(0x110000, dtype=bool)
+    first[[code >> 21 for code in by_prefix]] = True
+    at = np.flatnonzero(first[points[:-1]])
+    codes = (points[at].astype(np.int64) << 21) | points[at + 1].astype(np.int64)
+    wanted = np.fromiter(by_prefix, dtype=np.int64, count=len(by_prefix))
+    hit = np.isin(codes, wanted)
+    at, codes = at[hit], codes[hit]
+    docs = np.searchsorted(starts, at, side="right") - 1
+    for pos, doc, code in zip(at.tolist(), docs.tolist(), codes.tolist(), strict=True):
+        for term in by_prefix[code]:
+            if joined.startswith(term, pos):
+                out[doc].append(term)  # positions ascend: the order _terms_in gives
+                break
+    return out
+
+
+def _terms_in(text: str, terms: Sequence[str]) -> list[str]:
+    """The longest of terms starting at each position of text, in the order of the positions.
+
+    What a regular expression of lookaheads over the alternation of terms (longest first)
+    finds, overlaps included, in a third of its time: the few terms a text contains are
+    found with str.find (C speed) instead of trying 160 alternatives at every character.
+    """
+    hits: dict[int, str] = {}
+    for term in terms:  # longest first: the first term found at a position is the longest
+        start = text.find(term)
+        while start != -1:
+            hits.setdefault(start, term)
+            start = text.find(term, start + 1)
+    return [hits[p] for p in sorted(hits)]
 
 
 def _char_text(text: str) -> str:
@@ -547,8 +640,143 @@ def semantic_phrase(text: str, query: str, max_chars: int = 24) -> str:
     return best[:max_chars]
 
 
+# Version of the stored index's layout; a stored index of another version is rebuilt.
+INDEX_FORMAT = 2  # 2: a second model's vectors (vectors2)
+
+
+def text_signature(config: EngineConfig) -> str:
+    """What a stored index's text part depends on: ingredients, lexicon, segmenter.
+
+    An index stored under another signature is not loaded (it would rank differently).
+    """
+    ingredients = {
+        k: v
+        for k, v in asdict(config).items()
+        if k in ("domain_dict", "stopwords", "char_ngrams", "whole_profile")
+    }
+    return _signature(json.dumps(ingredients, sort_keys=True))
+
+
+@lru_cache(maxsize=8)
+def _signature(ingredients: str) -> str:
+    parts = [str(INDEX_FORMAT), ingredients, segmenter_name()]
+    for name in ("domain_terms.txt", "stopwords.txt", "related_terms.txt"):
+        parts.append((LEXICON / name).read_text(encoding="utf-8"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+_BLAS: object | None = None
+_BLAS_LOCK = threading.Lock()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """BLAS on one thread while inside (the sentence-vector product of a suggestion).
+
+    On two shared cores OpenBLAS's second thread spins more than it works: one need's
+    product over 20,000 vectors took 23-29 ms with two threads against 7 ms with one at
+    load 8 (2 ms CPU against 8). Web workers are processes; they are the parallelism.
+    """
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except ImportError:  # pragma: no cover - installed with scikit-learn
+            _BLAS = False
+    if not _BLAS:
+        yield
+        return
+    with _BLAS_LOCK, _BLAS.limit(limits=1, user_api="blas"):
+        yield
+
+
+class _Positions(Mapping[tuple[str, int], int]):
+    """(kind, id) -> position in the index, by binary search over sorted keys (no dict)."""
+
+    def __init__(self, kind_order: np.ndarray, ids: np.ndarray) -> None:
+        self.kinds = {k: v for k, v in KIND_ORDER.items()}
+        keys = (np.asarray(kind_order, dtype=np.int64) << 40) | np.asarray(ids, dtype=np.int64)
+        self.order = np.argsort(keys, kind="stable")
+        self.keys = keys[self.order]
+
+    def get(self, key, default=None):
+        """The position of key, or default."""
+        kind, ident = key
+        code = self.kinds.get(kind)
+        if code is None:
+            return default
+        want = (code << 40) | int(ident)
+        at = int(np.searchsorted(self.keys, want))
+        if at < len(self.keys) and int(self.keys[at]) == want:
+            return int(self.order[at])
+        return default
+
+    def __getitem__(self, key) -> int:
+        pos = self.get(key)
+        if pos is None:
+            raise KeyError(key)
+        return pos
+
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        names = {v: k for k, v in self.kinds.items()}
+        for key in self.keys.tolist():
+            yield (names.get(key >> 40, ""), key & ((1 << 40) - 1))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class _Records(Sequence[Candidate]):
+    """Candidates stored as JSON records in one byte array (decoded when asked for)."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
+        self.blob = blob
+        self.offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        kind, ident, name, org, text, fields, region, title, dept = json.loads(
+            bytes(self.blob[self.offsets[i] : self.offsets[i + 1]])
+        )
+        return Candidate(kind, ident, name, org, text, tuple(fields), region, title, dept)
+
+
+class _Candidates(Sequence[Candidate]):
+    """The index's candidates with their current signals (resolved matches, declines)."""
+
+    def __init__(self, index: MatchIndex) -> None:
+        self.index = index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        c = self.index._base[i]
+        resolved = self.index._resolved.get(i, ())
+        declines = int(self.index.fit_declines[i])
+        if c.resolved_fields == resolved and c.fit_declines == declines:
+            return c
+        return replace(c, resolved_fields=resolved, fit_declines=declines)
+
+
 class MatchIndex:
-    """TF-IDF index over a pool of candidates; built once, queried many times."""
+    """TF-IDF index over a pool of candidates; built once, queried many times.
+
+    Built from candidates (``MatchIndex(candidates)``), or loaded from the arrays another
+    process stored (``MatchIndex.load``): the big arrays are then memory-mapped, so every
+    worker of a host reads one copy from the page cache instead of building its own.
+    """
 
     def __init__(
         self,
@@ -557,45 +785,30 @@ class MatchIndex:
         vectors: np.ndarray | None = None,
         vectors2: np.ndarray | None = None,
     ):
-        # Imported here: scikit-learn takes seconds to import and only index builds need it,
-        # so app start-up (every gunicorn worker, every CLI command) does not pay for it.
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.preprocessing import normalize
-
         self.config = config or EngineConfig()
-        self.candidates = list(candidates)
-        self.position = {c.key: i for i, c in enumerate(self.candidates)}
+        pool = list(candidates)
         self.segment = Segmenter(self.config.domain_dict, self.config.stopwords)
-        docs = [_doc_text(c, self.config.whole_profile) for c in self.candidates]
-        self.segment.many(docs)  # fills the cache (in parallel for large pools)
-        # norm=None: documents are normalised here, queries after adding related terms.
-        self.words = TfidfVectorizer(
-            analyzer=self.segment, sublinear_tf=True, min_df=1, dtype=np.float32, norm=None
-        )
+        n = len(pool)
+        docs = [_doc_text(c, self.config.whole_profile) for c in pool]
+        # norm=None in the query weighting: documents are normalised here, queries after
+        # adding related terms.
+        counts, terms, rank = tfidf.fit_terms(self.segment.many(docs, cache=False))
+        matrix, idf = tfidf.weigh(counts)
+        self.words = tfidf.Vocabulary.of_words(self.segment, terms, idf)
+        self._set_text("word", matrix, rank)
         self.chars = None
-        n = len(self.candidates)
-        if n == 0:
-            self.word_matrix = sparse.csr_matrix((0, 0), dtype=np.float32)
-            self.char_matrix = None
-        else:
-            self.word_matrix = normalize(self.words.fit_transform(docs).tocsr(), copy=False)
-            if self.config.char_ngrams:
-                self.chars = TfidfVectorizer(
-                    analyzer=char_bigrams,
-                    sublinear_tf=True,
-                    min_df=1,
-                    dtype=np.float32,
-                    norm=None,
-                )
-                self.char_matrix = normalize(self.chars.fit_transform(docs).tocsr(), copy=False)
-            else:
-                self.char_matrix = None
-        self.vocabulary = {i: t for t, i in self.words.vocabulary_.items()} if n else {}
+        self.char_matrix = None
+        self.char_postings = None
+        if self.config.char_ngrams:
+            counts, codes, rank = tfidf.fit_bigrams([_char_text(d) for d in docs])
+            matrix, idf = tfidf.weigh(counts)
+            self.chars = tfidf.Vocabulary.of_bigrams(char_bigrams, codes, idf)
+            self._set_text("char", matrix, rank)
         # Fields as a sparse 0/1 matrix (candidates x field names).
-        names = sorted({f for c in self.candidates for f in c.fields})
+        names = sorted({f for c in pool for f in c.fields})
         self.field_pos = {f: i for i, f in enumerate(names)}
         rows, cols = [], []
-        for i, c in enumerate(self.candidates):
+        for i, c in enumerate(pool):
             for f in set(c.fields):
                 rows.append(i)
                 cols.append(self.field_pos[f])
@@ -603,18 +816,34 @@ class MatchIndex:
             (np.ones(len(rows), dtype=np.float32), (rows, cols)),
             shape=(n, max(1, len(names))),
         )
-        self.has_history = np.array([bool(c.resolved_fields) for c in self.candidates], dtype=bool)
         self.field_count = np.asarray(self.field_matrix.sum(axis=1), dtype=np.float32).ravel()
-        self.kind_order = np.array([KIND_ORDER.get(c.kind, 9) for c in self.candidates])
-        self.ids = np.array([c.id for c in self.candidates])
-        self.penalty = np.array(
-            [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
-        )
-        self.is_expert = np.array([c.kind == EXPERT for c in self.candidates], dtype=bool)
-        self.regions = sorted({c.region for c in self.candidates})
+        self.kind_order = np.array([KIND_ORDER.get(c.kind, 9) for c in pool], dtype=np.int64)
+        self.ids = np.array([c.id for c in pool], dtype=np.int64)
+        self.is_expert = np.array([c.kind == EXPERT for c in pool], dtype=bool)
+        self.regions = sorted({c.region for c in pool})
         where = {r: i for i, r in enumerate(self.regions)}
-        self.region_index = np.array([where[c.region] for c in self.candidates], dtype=np.int32)
+        self.region_index = np.array([where[c.region] for c in pool], dtype=np.int32)
+        self.position = _Positions(self.kind_order, self.ids)
+        self._base: Sequence[Candidate] = pool
+        self.candidates = _Candidates(self)
+        self._set_signals(
+            {i: c.resolved_fields for i, c in enumerate(pool) if c.resolved_fields},
+            np.array([c.fit_declines for c in pool], dtype=np.int64),
+        )
         self.set_vectors(vectors, vectors2)
+
+    def _set_text(self, which: str, matrix: sparse.csr_matrix, rank: np.ndarray) -> None:
+        """The normalised matrix of which ("word" or "char") and its postings."""
+        setattr(self, f"{which}_matrix", matrix)
+        setattr(self, f"{which}_postings", tfidf.Postings.of(matrix, rank))
+
+    def _set_signals(self, resolved: dict[int, tuple], declines: np.ndarray) -> None:
+        """Per-candidate signals: resolved matches per field (by position), fit declines."""
+        self._resolved = resolved
+        self.fit_declines = declines
+        self.penalty = np.minimum(1.0, declines / 3).astype(np.float32)
+        self.has_history = np.zeros(len(declines), dtype=bool)
+        self.has_history[list(resolved)] = True
 
     def set_vectors(self, vectors: np.ndarray | None, vectors2: np.ndarray | None = None) -> None:
         """Sentence vectors of the candidates under the first and the second model (rows in
@@ -623,32 +852,34 @@ class MatchIndex:
         self.vectors2 = self._checked(vectors2)
 
     def _checked(self, vectors: np.ndarray | None) -> np.ndarray | None:
-        if vectors is None or not len(self.candidates):
+        if vectors is None or not len(self):
             return None
         vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.shape[0] != len(self.candidates):
+        if vectors.shape[0] != len(self):
             raise ValueError("one vector row per candidate")
         return vectors
 
     def __len__(self) -> int:
-        return len(self.candidates)
+        return len(self.ids)
 
     def update_signals(
         self, signals: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], int]]
     ) -> None:
         """Replace every candidate's (resolved_fields, fit_declines) without re-indexing text."""
-        for i, c in enumerate(self.candidates):
-            resolved, declines = signals.get(c.key, ((), 0))
-            if c.resolved_fields != resolved or c.fit_declines != declines:
-                self.candidates[i] = replace(c, resolved_fields=resolved, fit_declines=declines)
-        self.penalty = np.array(
-            [min(1.0, c.fit_declines / 3) for c in self.candidates], dtype=np.float32
-        )
-        self.has_history = np.array([bool(c.resolved_fields) for c in self.candidates], dtype=bool)
+        resolved: dict[int, tuple] = {}
+        declines = np.zeros(len(self), dtype=np.int64)
+        for key, (fields, n) in signals.items():
+            i = self.position.get(key)
+            if i is None:
+                continue
+            if fields:
+                resolved[i] = fields
+            declines[i] = n
+        self._set_signals(resolved, declines)
 
     def with_config(self, config: EngineConfig) -> MatchIndex:
         """A new index over the same candidates (and vectors) with other ingredients."""
-        return MatchIndex(self.candidates, config, self.vectors, self.vectors2)
+        return MatchIndex(list(self.candidates), config, self.vectors, self.vectors2)
 
     def reweighted(self, **weights: float) -> MatchIndex:
         """The same index with other weights (all weights act at query time: no re-indexing).
@@ -657,34 +888,189 @@ class MatchIndex:
         """
         other = copy.copy(self)
         other.config = with_weights(self.config, **weights)
+        other.candidates = _Candidates(other)
         return other
+
+    # -- storing and loading --
+
+    def save(self, folder: Path, meta: dict | None = None) -> None:
+        """Write the index to folder (created; one .npy file per array, meta.json).
+
+        meta is stored beside the index's own description (the caller's stamps).
+        """
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {
+            "field_indptr": self.field_matrix.indptr,
+            "field_indices": self.field_matrix.indices,
+            "field_count": self.field_count,
+            "kind_order": self.kind_order,
+            "ids": self.ids,
+            "is_expert": self.is_expert,
+            "region_index": self.region_index,
+            "fit_declines": self.fit_declines,
+        }
+        for which in ("word", "char"):
+            matrix = getattr(self, f"{which}_matrix")
+            if matrix is None:
+                continue
+            arrays.update(
+                {
+                    f"{which}_csr_data": matrix.data,
+                    f"{which}_csr_indices": matrix.indices,
+                    f"{which}_csr_indptr": matrix.indptr,
+                }
+            )
+            postings = getattr(self, f"{which}_postings")
+            arrays.update({f"{which}_csc_{k}": v for k, v in postings.arrays().items()})
+            vocab = self.words if which == "word" else self.chars
+            arrays.update({f"{which}_vocab_{k}": v for k, v in vocab.arrays().items()})
+        if self.vectors is not None:
+            arrays["vectors"] = self.vectors
+        if self.vectors2 is not None:
+            arrays["vectors2"] = self.vectors2
+        records = [
+            json.dumps(
+                [
+                    c.kind,
+                    c.id,
+                    c.name,
+                    c.organisation,
+                    c.text,
+                    list(c.fields),
+                    c.region,
+                    c.title,
+                    c.department,
+                ],
+                ensure_ascii=False,
+            ).encode()
+            for c in self._base
+        ]
+        offsets = np.zeros(len(records) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in records], out=offsets[1:])
+        arrays["records"] = np.frombuffer(b"".join(records), dtype=np.uint8)
+        arrays["record_offsets"] = offsets
+        for name, array in arrays.items():
+            np.save(folder / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        description = {
+            "format": INDEX_FORMAT,
+            "signature": text_signature(self.config),
+            "candidates": len(self),
+            "vocabulary": [len(self.words), len(self.chars) if self.chars is not None else 0],
+            "fields": sorted(self.field_pos, key=self.field_pos.__getitem__),
+            "regions": self.regions,
+            "resolved": [[i, [list(p) for p in f]] for i, f in sorted(self._resolved.items())],
+            "vectors": None if self.vectors is None else list(self.vectors.shape),
+            "vectors2": None if self.vectors2 is None else list(self.vectors2.shape),
+            "meta": meta or {},
+        }
+        (folder / "meta.json").write_text(json.dumps(description, ensure_ascii=False))
+
+    @staticmethod
+    def stored_meta(folder: Path) -> dict | None:
+        """The description of the index stored in folder (None: none, or not readable)."""
+        try:
+            return json.loads((folder / "meta.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    @classmethod
+    def load(cls, folder: Path, config: EngineConfig | None = None, mmap: bool = True):
+        """The index stored in folder, its arrays memory-mapped (read-only) when mmap.
+
+        Raises ValueError when it was built with other text ingredients (or another format):
+        the caller builds a new one then.
+        """
+        config = config or EngineConfig()
+        meta = cls.stored_meta(folder)
+        if meta is None or meta.get("format") != INDEX_FORMAT:
+            raise ValueError(f"no index of format {INDEX_FORMAT} in {folder}")
+        if meta["signature"] != text_signature(config):
+            raise ValueError("index built with other text ingredients")
+        mode = "r" if mmap else None
+        a = {p.stem: np.load(p, mmap_mode=mode, allow_pickle=False) for p in folder.glob("*.npy")}
+        self = cls.__new__(cls)
+        self.config = config
+        n = int(meta["candidates"])
+        self.segment = Segmenter(config.domain_dict, config.stopwords)
+        for which in ("word", "char"):
+            if f"{which}_csr_data" not in a:
+                setattr(self, f"{which}_matrix", None)
+                setattr(self, f"{which}_postings", None)
+                continue
+            width = int(meta["vocabulary"][0 if which == "word" else 1])
+            matrix = sparse.csr_matrix(
+                (a[f"{which}_csr_data"], a[f"{which}_csr_indices"], a[f"{which}_csr_indptr"]),
+                shape=(n, width),
+                copy=False,
+            )
+            setattr(self, f"{which}_matrix", matrix)
+            pre = f"{which}_csc_"
+            setattr(
+                self,
+                f"{which}_postings",
+                tfidf.Postings.from_arrays(
+                    n, {k[len(pre) :]: v for k, v in a.items() if k.startswith(pre)}
+                ),
+            )
+        pre = "word_vocab_"
+        self.words = tfidf.Vocabulary.from_arrays(
+            self.segment, {k[len(pre) :]: v for k, v in a.items() if k.startswith(pre)}
+        )
+        self.chars = None
+        if self.char_matrix is not None:
+            pre = "char_vocab_"
+            self.chars = tfidf.Vocabulary.from_arrays(
+                char_bigrams, {k[len(pre) :]: v for k, v in a.items() if k.startswith(pre)}
+            )
+        self.field_pos = {f: i for i, f in enumerate(meta["fields"])}
+        field_indices = a["field_indices"]
+        self.field_matrix = sparse.csr_matrix(
+            (np.ones(len(field_indices), dtype=np.float32), field_indices, a["field_indptr"]),
+            shape=(n, max(1, len(meta["fields"]))),
+        )
+        self.field_count = a["field_count"]
+        self.kind_order = a["kind_order"]
+        self.ids = a["ids"]
+        self.is_expert = a["is_expert"]
+        self.regions = list(meta["regions"])
+        self.region_index = a["region_index"]
+        self.position = _Positions(self.kind_order, self.ids)
+        self._base = _Records(a["records"], a["record_offsets"])
+        self.candidates = _Candidates(self)
+        resolved = {int(i): tuple((f, int(k)) for f, k in fs) for i, fs in meta["resolved"]}
+        self._set_signals(resolved, np.array(a["fit_declines"], dtype=np.int64))
+        self.vectors = a.get("vectors")
+        self.vectors2 = a.get("vectors2")
+        return self
 
     # -- scoring --
 
     @staticmethod
-    def _cosines(matrix, vec) -> np.ndarray:
-        """matrix (rows of unit length) times vec scaled to unit length."""
+    def _cosines(postings: tfidf.Postings, vec) -> np.ndarray:
+        """The matrix of postings (rows of unit length) times vec scaled to unit length."""
         norm = float(np.sqrt(vec.multiply(vec).sum())) if vec.nnz else 0.0
         if norm == 0:
-            return np.zeros(matrix.shape[0], dtype=np.float32)
-        # A dense query makes this a sparse matrix-vector product (csr_matvec), several
-        # times faster than the sparse-sparse product over 20,000 rows.
-        return (matrix @ vec.toarray().ravel()) / norm
+            return np.zeros(postings.n_rows, dtype=np.float32)
+        # From the query's side: only the postings of its terms, the same floats as the
+        # full sparse matrix-vector product.
+        vec = sparse.csr_matrix(vec)
+        vec.sum_duplicates()
+        return postings.dot(vec.indices, vec.data) / norm
 
     def _text_scores(self, q: str, qvec, related: dict[str, int], rvec) -> np.ndarray:
         w = self.config.weights
         # Related terms join the need's own words in one query vector, each at a fraction
         # (related) of the weight of the words that brought them, so a need's words stay
         # what mostly decides the text score.
-        word = self._cosines(self.word_matrix, qvec + rvec if rvec is not None else qvec)
+        word = self._cosines(self.word_postings, qvec + rvec if rvec is not None else qvec)
         if self.char_matrix is not None and self.config.char_only:
-            text = self._cosines(self.char_matrix, self.chars.transform([q]))
+            text = self._cosines(self.char_postings, self.chars.transform([q]))
         elif self.char_matrix is not None:
             cvec = self.chars.transform([q])
             if related:
                 extra = "\n".join(t for t, n in related.items() for _ in range(n))
                 cvec = cvec + w.related * self.chars.transform([extra])
-            char = self._cosines(self.char_matrix, cvec)
+            char = self._cosines(self.char_postings, cvec)
             text = (1 - w.char_share) * word + w.char_share * char
         else:
             text = word
@@ -697,25 +1083,24 @@ class MatchIndex:
         Not the segmentation of the terms: 红外热成像 must not match a profile through its
         piece 成像, nor be named as 「成像」 in a reason.
         """
-        vocab = self.words.vocabulary_ if len(self) else {}
-        cols = {vocab[t]: n for t, n in related.items() if t in vocab}
+        terms = list(related)
+        found = self.words.columns(terms) if len(self) else np.zeros(0, dtype=np.int64)
+        cols = {int(c): related[t] for t, c in zip(terms, found, strict=True) if c >= 0}
         if not cols:
             return None
         idx = np.array(sorted(cols), dtype=np.int32)
         tf = 1 + np.log(np.array([cols[i] for i in idx], dtype=np.float32))
         vals = self.config.weights.related * tf * self.words.idf_[idx].astype(np.float32)
         return sparse.csr_matrix(
-            (vals, (np.zeros(len(idx), dtype=np.int32), idx)), shape=(1, len(vocab))
+            (vals, (np.zeros(len(idx), dtype=np.int32), idx)), shape=(1, len(self.words))
         )
 
     def _feedback_scores(self, top: np.ndarray) -> np.ndarray:
         """Similarity of every candidate to the centroid of candidates top, scaled to [0, 1]."""
         w = self.config.weights
-        centroid = np.asarray(self.word_matrix[top].mean(axis=0)).ravel()
-        sim = self.word_matrix @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+        sim = self._centroid_similarity(self.word_matrix, self.word_postings, top)
         if self.char_matrix is not None:
-            centroid = np.asarray(self.char_matrix[top].mean(axis=0)).ravel()
-            char = self.char_matrix @ (centroid / max(float(np.linalg.norm(centroid)), 1e-12))
+            char = self._centroid_similarity(self.char_matrix, self.char_postings, top)
             sim = (1 - w.char_share) * sim + w.char_share * char
         best = float(sim.max()) if len(sim) else 0.0
         if best <= 0:
@@ -723,6 +1108,16 @@ class MatchIndex:
         # Scaled per query: how close a candidate is to this need's best matches, not how
         # long or wordy the texts are.
         return np.sqrt(np.clip(sim / best, 0.0, 1.0))
+
+    @staticmethod
+    def _centroid_similarity(matrix, postings: tfidf.Postings, top: np.ndarray) -> np.ndarray:
+        """Cosine of every row of matrix with the centroid of rows top."""
+        rows = matrix[top]
+        centroid = np.asarray(rows.mean(axis=0)).ravel()
+        unit = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+        cols = np.unique(rows.indices)  # the only columns that can be non-zero
+        cols = cols[unit[cols] != 0]
+        return postings.dot(cols, unit[cols])
 
     def _field_scores(self, need: NeedQuery) -> np.ndarray:
         wanted = [self.field_pos[f] for f in set(need.fields) if f in self.field_pos]
@@ -766,7 +1161,8 @@ class MatchIndex:
         if vectors is None or need_vector is None or not self.config.semantic:
             return None
         zero = w.semantic2_zero if second else w.semantic_zero
-        cos = vectors @ np.asarray(need_vector, dtype=np.float32)
+        with one_blas_thread():
+            cos = vectors @ np.asarray(need_vector, dtype=np.float32)
         return np.clip((cos - zero) / (1 - zero), 0.0, 1.0)
 
     def shares(self, sem: np.ndarray | None, sem2: np.ndarray | None) -> tuple[float, float]:
@@ -889,8 +1285,8 @@ class MatchIndex:
             ]
             if need.fields:
                 for j in np.flatnonzero(self.has_history[pool]):
-                    c = self.candidates[pool[j]]
-                    past_of[j] = sum(n for f, n in c.resolved_fields if f in need.fields)
+                    resolved = self._resolved.get(int(pool[j]), ())
+                    past_of[j] = sum(n for f, n in resolved if f in need.fields)
                 boost += w.past * np.minimum(1.0, past_of / 3)
         final = np.round(np.clip(fused[pool] + boost, 0.0, 1.0), 6)
         # Only the best few need sorting with the tie-break rule.
@@ -951,17 +1347,19 @@ class MatchIndex:
         Terms contained in one of skip (already named elsewhere) are left out.
         """
         start, end = self.word_matrix.indptr[i], self.word_matrix.indptr[i + 1]
-        shared = set(qvec.indices) & set(self.word_matrix.indices[start:end].tolist())
+        shared = set(qvec.indices.tolist()) & set(self.word_matrix.indices[start:end].tolist())
         idf = self.words.idf_
         generic = generic_terms() if self.config.generic_filter else frozenset()
         # Longer, rarer terms first; a term contained in an already named one is skipped.
         # Generic words (工艺, 技术 …) are never a reason.
         ranked = sorted(
-            (self.vocabulary[j] for j in shared if self.vocabulary[j] not in generic),
-            key=lambda t: (-idf[self.words.vocabulary_[t]] * math.log2(1 + len(t)), t),
+            ((self.words.term(j), j) for j in shared),
+            key=lambda tj: (-idf[tj[1]] * math.log2(1 + len(tj[0])), tj[0]),
         )
         named: list[str] = []
-        for t in ranked:
+        for t, _j in ranked:
+            if t in generic:
+                continue
             if any(t in n for n in named) or any(t in s for s in skip):
                 continue
             named.append(t)

@@ -47,6 +47,7 @@ from needs_tracker.needs.models import Need
 # A single save embeds inline only this many texts; more (a bulk path) go to the job.
 INLINE_LIMIT = 20
 LOOKUP_CHUNK = 500
+VECTOR_CHUNK = 900  # keys per query when an index build reads every candidate's vector
 
 
 def model_names() -> list[str]:
@@ -75,6 +76,13 @@ def passage_key(model: str, text: str) -> str:
     return text_key(model, text)
 
 
+def _field_names(fields) -> tuple[str, ...]:
+    """Field names in taxonomy order (position, then id), as ``index.load_candidates`` reads
+    them: the embedding text, and so the vector's key, must not depend on how the database
+    orders fields of equal position."""
+    return tuple(f.name for f in sorted(fields, key=lambda f: (f.position or 0, f.id or 0)))
+
+
 def expert_candidate(e: Expert) -> Candidate:
     """The engine's view of an expert, for its embedding text (signals left out)."""
     return Candidate(
@@ -84,7 +92,7 @@ def expert_candidate(e: Expert) -> Candidate:
         organisation=e.organisation or "",
         text=e.expertise or "",
         department=e.department or "",
-        fields=tuple(f.name for f in e.fields),
+        fields=_field_names(e.fields),
         title=e.title or "",
     )
 
@@ -97,7 +105,7 @@ def resource_candidate(r: Resource) -> Candidate:
         name=r.name or "",
         organisation=r.owner_organisation or "",
         text=r.description or "",
-        fields=tuple(f.name for f in r.fields),
+        fields=_field_names(r.fields),
         title=r.kind or "",
     )
 
@@ -137,19 +145,31 @@ def candidate_vectors(candidates: list[Candidate], model: str) -> tuple[np.ndarr
     if not model or not candidates:
         return None, 0
     keys = [passage_key(model, candidate_embed_text(c)) for c in candidates]
-    found = stored(keys)
-    if not found:
-        return None, len(candidates)
-    dim = len(next(iter(found.values())))
-    out = np.zeros((len(candidates), dim), dtype=np.float32)
-    missing = 0
+    rows: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
-        v = found.get(k)
-        if v is None or len(v) != dim:
-            missing += 1
-        else:
-            out[i] = v
-    return out, missing
+        rows.setdefault(k, []).append(i)
+    out: np.ndarray | None = None
+    found = 0
+    unique = list(rows)
+    for start in range(0, len(unique), VECTOR_CHUNK):
+        chunk = unique[start : start + VECTOR_CHUNK]
+        got = db.session.execute(
+            select(TextEmbedding.key, TextEmbedding.vector).where(TextEmbedding.key.in_(chunk))
+        ).all()
+        if not got:
+            continue
+        if out is None:
+            out = np.zeros((len(candidates), len(got[0][1]) // 4), dtype=np.float32)
+        # One array of the chunk's blobs (each a float32 vector), spread to their rows.
+        blobs = [blob for _key, blob in got if len(blob) == out.shape[1] * 4]
+        block = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
+        at = [rows[key] for key, blob in got if len(blob) == out.shape[1] * 4]
+        for vec, where in zip(block, at, strict=True):
+            out[where] = vec
+            found += len(where)
+    if out is None:
+        return None, len(candidates)
+    return out, len(candidates) - found
 
 
 def need_vectors(query: NeedQuery) -> dict[str, np.ndarray | None]:
@@ -248,7 +268,23 @@ def embed_pending(
         db.session.flush()
         if commit:
             db.session.commit()
+            if any(not t.query for _m, (_k, t) in todo):
+                _share_new_vectors()
     return len(todo)
+
+
+def _share_new_vectors() -> None:
+    """Store a build of the index with the new candidate vectors, and tell the workers.
+
+    The job and the CLI only (they run outside requests); workers whose index lacked
+    vectors swap in the new build when they see the signal stamp move.
+    """
+    from needs_tracker.matching.index import build_shared_index
+    from needs_tracker.matching.services import bump_signal_version
+
+    build_shared_index()
+    bump_signal_version()
+    db.session.commit()
 
 
 def stored_count(model: str) -> int:

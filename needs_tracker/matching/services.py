@@ -1,40 +1,40 @@
-"""Matching services: suggestions from the cached index, and the docking workflow.
+"""Matching services: suggestions from the shared index, and the docking workflow.
 
-Services take the acting user, flush and never commit. The index is built once per process
-and reused while the version stamps in ``match_index_state`` are unchanged; any flush that
-touches experts, resources or fields bumps the pool stamp (see ``_bump_on_pool_change``), so
-every gunicorn worker rebuilds on its next suggestion after a change.
+Services take the acting user, flush and never commit. The index is built once per pool
+and shared by the workers (``matching/index.py``); any flush that touches experts, resources
+or fields moves the pool stamp (see ``_bump_on_pool_change``), so every gunicorn worker
+switches to the new pool's index on its next suggestion after a change.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from needs_tracker.auth.models import User
 from needs_tracker.common.choices import NeedStatus
 from needs_tracker.common.listing import text_search
 from needs_tracker.common.models import utcnow
-from needs_tracker.common.scoping import Scope, scoped
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.experts.services import EXPERT_SEARCH_COLUMNS, RESOURCE_SEARCH_COLUMNS
 from needs_tracker.extensions import db
 from needs_tracker.matching import semantic
-from needs_tracker.matching.engine import (
-    EXPERT,
-    FIT_DECLINES,
-    RESOURCE,
-    Candidate,
-    MatchIndex,
-    NeedQuery,
-    Suggestion,
+from needs_tracker.matching.engine import EXPERT, RESOURCE, NeedQuery, Suggestion
+from needs_tracker.matching.index import (  # noqa: F401 - this module's names since issue 3
+    IndexStatus,
+    get_index,
+    index_builds,
+    index_loads,
+    index_status,
+    index_versions,
+    load_candidates,
+    reset_index_cache,
 )
 from needs_tracker.matching.models import (
     DockingEvent,
@@ -45,7 +45,7 @@ from needs_tracker.matching.models import (
     MatchTransition,
     new_stamp,
 )
-from needs_tracker.needs.models import Need, need_fields
+from needs_tracker.needs.models import Need
 from needs_tracker.needs.services import transition_need
 from needs_tracker.taxonomy.models import TechField
 
@@ -94,20 +94,8 @@ class MatchError(ValueError):
         self.field = field
 
 
-# --- the index cache ----------------------------------------------------------------------
-
-
-@dataclass
-class _Cache:
-    pool_version: str | None = None
-    signal_version: str | None = None
-    index: MatchIndex | None = None
-    builds: int = 0
-    missing_vectors: int = 0
-
-
-_CACHE = _Cache()
-_CACHE_LOCK = threading.Lock()
+# --- the index stamps ----------------------------------------------------------------------
+# The index itself (build, stored copy, the process's cache) lives in matching/index.py.
 
 
 def _state() -> MatchIndexState:
@@ -117,16 +105,6 @@ def _state() -> MatchIndexState:
         db.session.add(state)
         db.session.flush()
     return state
-
-
-def index_versions() -> tuple[str, str]:
-    """(pool_version, signal_version) as stored in the database."""
-    row = db.session.execute(
-        select(MatchIndexState.pool_version, MatchIndexState.signal_version).where(
-            MatchIndexState.id == 1
-        )
-    ).first()
-    return (row[0], row[1]) if row else ("", "")
 
 
 def bump_signal_version() -> None:
@@ -173,122 +151,6 @@ def _bump_on_pool_change(session: Session, flush_context, instances) -> None:
         state.pool_version = new_stamp()
 
 
-def load_candidates() -> list[Candidate]:
-    """Every (not deleted) expert and resource, with their fields and signals."""
-    signals = _load_signals()
-    out: list[Candidate] = []
-    for e in db.session.scalars(
-        select(Expert).options(selectinload(Expert.fields)).order_by(Expert.id)
-    ):
-        resolved, declines = signals.get((EXPERT, e.id), ((), 0))
-        out.append(
-            Candidate(
-                kind=EXPERT,
-                id=e.id,
-                name=e.name,
-                organisation=e.organisation,
-                text=e.expertise,
-                department=e.department,
-                fields=tuple(f.name for f in e.fields),
-                region=e.region,
-                title=e.title,
-                resolved_fields=resolved,
-                fit_declines=declines,
-            )
-        )
-    for r in db.session.scalars(
-        select(Resource).options(selectinload(Resource.fields)).order_by(Resource.id)
-    ):
-        resolved, declines = signals.get((RESOURCE, r.id), ((), 0))
-        out.append(
-            Candidate(
-                kind=RESOURCE,
-                id=r.id,
-                name=r.name,
-                organisation=r.owner_organisation,
-                text=r.description,
-                fields=tuple(f.name for f in r.fields),
-                region=r.region,
-                title=r.kind,
-                resolved_fields=resolved,
-                fit_declines=declines,
-            )
-        )
-    return out
-
-
-def _load_signals() -> dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], int]]:
-    """Per candidate: resolved matches per field, and declines for not fitting (all centres).
-
-    Only counts leave the centres, never which needs they were.
-    """
-    resolved: dict[tuple[str, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    declines: dict[tuple[str, int], int] = defaultdict(int)
-    with scoped(db.session, Scope.system()):
-        rows = db.session.execute(
-            select(Match.expert_id, Match.resource_id, TechField.name, func.count())
-            .join(need_fields, need_fields.c.need_id == Match.need_id)
-            .join(TechField, TechField.id == need_fields.c.field_id)
-            .where(Match.status == M.RESOLVED.value)
-            .group_by(Match.expert_id, Match.resource_id, TechField.name)
-        ).all()
-        for expert_id, resource_id, field_name, n in rows:
-            key = (EXPERT, expert_id) if expert_id else (RESOURCE, resource_id)
-            resolved[key][field_name] += n
-        rows = db.session.execute(
-            select(Match.expert_id, Match.resource_id, func.count())
-            .where(Match.status == M.DECLINED.value, Match.decline_reason.in_(FIT_DECLINES))
-            .group_by(Match.expert_id, Match.resource_id)
-        ).all()
-        for expert_id, resource_id, n in rows:
-            key = (EXPERT, expert_id) if expert_id else (RESOURCE, resource_id)
-            declines[key] += n
-    keys = set(resolved) | set(declines)
-    return {k: (tuple(sorted(resolved[k].items())), declines[k]) for k in keys}
-
-
-def get_index() -> MatchIndex:
-    """The process's index, rebuilt only when the stamps in the database have moved."""
-    pool_version, signal_version = index_versions()
-    with _CACHE_LOCK:
-        if _CACHE.index is not None and _CACHE.pool_version == pool_version:
-            if _CACHE.signal_version != signal_version:
-                _CACHE.index.update_signals(_load_signals())
-                # The embedding job moves the signal stamp when it stores candidate vectors.
-                if _CACHE.missing_vectors:
-                    _load_vectors(_CACHE, _CACHE.index)
-                _CACHE.signal_version = signal_version
-            return _CACHE.index
-        index = MatchIndex(load_candidates())
-        _load_vectors(_CACHE, index)
-        _CACHE.index = index
-        _CACHE.pool_version = pool_version
-        _CACHE.signal_version = signal_version
-        _CACHE.builds += 1
-        return index
-
-
-def _load_vectors(cache: _Cache, index: MatchIndex) -> None:
-    """Give index the stored sentence vectors of its candidates (looked up, never computed)."""
-    found = [semantic.candidate_vectors(index.candidates, m) for m in semantic.model_names()]
-    vectors = [v for v, _missing in found] + [None, None]
-    index.set_vectors(vectors[0], vectors[1])
-    cache.missing_vectors = sum(missing for _v, missing in found)
-
-
-def index_builds() -> int:
-    """How many times this process built the index (for tests and diagnostics)."""
-    return _CACHE.builds
-
-
-def reset_index_cache() -> None:
-    """Forget the cached index (tests)."""
-    with _CACHE_LOCK:
-        _CACHE.index = None
-        _CACHE.pool_version = None
-        _CACHE.signal_version = None
-
-
 # --- suggestions --------------------------------------------------------------------------
 
 
@@ -325,16 +187,28 @@ def excluded_for(need: Need) -> set[tuple[str, int]]:
     return keys
 
 
-def suggest_for_need(need: Need, top: int = 10) -> list[Suggestion]:
+def suggest_for_need(need: Need, top: int = 10, block: bool | None = None) -> list[Suggestion]:
     """The best experts and resources for need, with reasons (an empty list: none good).
 
     The need's sentence vector is looked up (it was computed when the need was saved);
-    without one the ranking uses the lexical signals only.
+    without one the ranking uses the lexical signals only. block: see ``get_index``.
     """
+    return suggest_with_status(need, top, block)[0]
+
+
+def suggest_with_status(
+    need: Need, top: int = 10, block: bool | None = None
+) -> tuple[list[Suggestion], IndexStatus]:
+    """(suggestions, which index gave them): a page says when they are not up to date."""
+    index = get_index(block)
+    status = index_status()
+    if index is None:
+        return [], status
     query = need_query(need)
-    return get_index().suggest(
+    suggestions = index.suggest(
         query, top=top, exclude=excluded_for(need), **semantic.need_vectors(query)
     )
+    return suggestions, status
 
 
 # --- workflow -----------------------------------------------------------------------------
@@ -658,6 +532,8 @@ def suggest_groups(min_companies: int = 2, per_need: int = 15) -> list[GroupSugg
         for f in need.fields:
             by_field[(need.centre_id, f.name)].append(need)
     index = get_index()
+    if index is None:
+        return []  # the index is being built: no groups to offer yet
     cache: dict[int, list[Suggestion]] = {}
 
     def best_group(field_name: str, members: list[Need]) -> GroupSuggestion | None:

@@ -64,7 +64,9 @@ def pop_notice() -> dict | None:
 
 def need_panel(need: Need, user) -> Markup:
     """Suggestions and current matches on the need page."""
-    suggestions = services.suggest_for_need(need, top=current_app.config.get("MATCH_TOP", 8))
+    suggestions, index_status = services.suggest_with_status(
+        need, top=current_app.config.get("MATCH_TOP", 8)
+    )
     matches = services.matches_for_need(need)
     # The pool search is for those who may propose; others never see it or its results.
     pool_q = request.args.get("cq", "").strip()[:100] if can_match(user) else ""
@@ -85,6 +87,7 @@ def need_panel(need: Need, user) -> Markup:
             "matching/_need_panel.html",
             need=need,
             suggestions=suggestions,
+            index_status=index_status,
             embedding=semantic.progress(),
             matches=matches,
             forms=forms,
