@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from needs_tracker.common.choices import NeedStatus
 from needs_tracker.dashboard.metrics import KPIS, SERIES, build_dashboard, latest_month
+from needs_tracker.extensions import db
 from needs_tracker.reports import kpis as K
 from needs_tracker.reports.access import is_cross_centre, pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
@@ -62,8 +63,10 @@ def index():
     if not centres:
         abort(404)
     centre_id = request.args.get("centre", type=int)
+    ids: list[int] | None
     if centre_id is None and is_cross_centre(current_user):
-        selected, ids = None, [c.id for c in centres]
+        # every centre: no list of ids to filter on (the user's scope reads them all)
+        selected, ids = None, None
     else:
         selected = pick_centre(current_user, centre_id)
         ids = [selected.id]
@@ -74,6 +77,8 @@ def index():
     board = build_dashboard(
         ids, period, centres if selected is None else [], K.stale_days(current_app.config)
     )
+    # the closed months counted for this page are kept for the next one (reports/cache.py)
+    db.session.commit()
     payload = board.payload()
     payload["labels"] = {
         "series": {k: str(v) for k, v in SERIES_LABELS.items()},

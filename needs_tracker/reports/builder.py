@@ -1,11 +1,18 @@
 """Pure pandas report builder: DataFrames in, a Report out (no Flask, no SQLAlchemy).
 
-The input frames (see ReportInput) cover the report period and the previous period of the
-same length; queries.py fills them from the database, tests build them by hand.
+Two kinds of input (see ReportInput):
+- **monthly facts** (FACT_COLUMNS): small aggregated frames, one row per month and per thing
+  that is counted (a count, or an id where a figure counts distinct things over several
+  months). Every figure of the report and of the dashboard is computed from them, here, by
+  the rules of kpis.py; queries/facts.py fill them with grouped SQL, the cache keeps closed
+  months, tests build them by hand.
+- **rows for the tables** (COLUMNS): the period's visits, team, organisations, match steps and
+  meetings, for the text and the tables that name things.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,12 +24,13 @@ from needs_tracker.reports import kpis as K
 PROGRESS_MATCH_STATUSES = ("contacted", "meeting_held", "agreement", "resolved")
 
 COLUMNS: dict[str, list[str]] = {
-    # done and planned visits from the previous period's start to a month after the period
+    # done and planned visits from the period's start to the end of the month after it
     "visits": ["id", "visit_date", "status", "purpose"],
     "visit_orgs": ["visit_id", "organisation_id"],
     "organisations": ["id", "name", "short_name", "kind", "district", "deleted"],
+    # the team of the period's done visits
     "team": ["visit_id", "position", "name", "title", "organisation_name"],
-    # needs collected in either period
+    # needs collected in the period (the spreadsheet's raw rows only)
     "needs": [
         "id",
         "organisation_id",
@@ -34,9 +42,7 @@ COLUMNS: dict[str, list[str]] = {
         "urgency",
     ],
     "need_fields": ["need_id", "field"],
-    # need status changes (to resolved) in either period, with the need's collection date
-    "resolutions": ["need_id", "changed_at", "collected_on"],
-    # match transitions in either period, with the match and its need and candidate
+    # match transitions in the period, with the match and its need and candidate
     "transitions": [
         "match_id",
         "to_status",
@@ -44,7 +50,6 @@ COLUMNS: dict[str, list[str]] = {
         "need_id",
         "need_title",
         "collected_on",
-        "first_at",
         "organisation_id",
         "candidate",
         "candidate_org",
@@ -52,12 +57,51 @@ COLUMNS: dict[str, list[str]] = {
         "candidate_kind",
         "amount",
     ],
-    # docking meetings from the previous period's start to the end of the month after the
-    # period; recorded_held: a match of the meeting reached "docking meeting held"
+    # docking meetings from the period's start to the end of the month after the period;
+    # recorded_held: a match of the meeting reached "docking meeting held"
     "events": ["id", "title", "held_on", "recorded_held"],
     # the longest-waiting open needs by the staleness rule of kpis.py (queries.stale_needs)
     "stale": ["id", "title", "company", "status", "moved_at", "days"],
 }
+
+# The monthly facts. "month" is "YYYY-MM" (timestamps placed by their UTC date, kpis.day_start);
+# every value is a plain JSON value (int, str, float, bool), so a month read back from the cache
+# is the month as computed.
+FACT_COLUMNS: dict[str, list[str]] = {
+    # done visits, per centre
+    "visits": ["month", "centre_id", "visits"],
+    # live organisations on the month's done visits, once per month; first_month: the month of
+    # the organisation's first done visit ever (a revisit when it is before the period)
+    "visited": ["month", "organisation_id", "kind", "first_month"],
+    # people on the month's done visits, once per month
+    "team": ["month", "name", "organisation_name"],
+    # live needs collected in the month, counted by each dimension in NEED_DIMENSIONS (a need
+    # counts once per dimension; "field" counts its links to fields)
+    "needs": ["month", "dimension", "value", "n"],
+    # needs recommended in the month (n proposed steps), with their collection month and
+    # their first step ever (month, and days from collection to its UTC date)
+    "proposals": [
+        "month",
+        "centre_id",
+        "need_id",
+        "collected_month",
+        "first_month",
+        "first_days",
+        "n",
+    ],
+    # matches that reached an agreement in the month, with the amount (10k CNY)
+    "agreements": ["month", "match_id", "amount"],
+    # docking meetings dated in the month, by day and by whether a match recorded them held
+    "events": ["month", "held_on", "recorded_held", "n"],
+    # needs resolved in the month: the month's first resolution, days from collection
+    "resolutions": ["month", "centre_id", "need_id", "days"],
+}
+NEED_DIMENSIONS = ("centre", "status", "type", "urgency", "district", "field")
+
+
+def month_key(day: date) -> str:
+    """The month of a day as the facts name it: "YYYY-MM"."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 @dataclass
@@ -92,6 +136,10 @@ class Period:
         first = self.end + timedelta(days=1)
         return Period(first, _month_end(first))
 
+    def month_keys(self) -> list[str]:
+        """The months covered, as the facts name them ("YYYY-MM")."""
+        return [month_key(add_months(self.start, i)) for i in range(self.n_months)]
+
     def label(self) -> str:
         """The report's own heading, e.g. "2021 年 1-3 月"."""
         if self.start.year == self.end.year:
@@ -117,7 +165,6 @@ TIME_COLUMNS = {
     "held_on",
     "at",
     "changed_at",
-    "first_at",
     "status_changed_at",
 }
 
@@ -127,21 +174,30 @@ def _naive(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True).dt.tz_localize(None)
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
 @dataclass
 class ReportInput:
-    """Everything the builder reads; each frame has the columns in COLUMNS."""
+    """Everything the builder reads.
+
+    facts: the monthly facts (FACT_COLUMNS) from the previous period's first month to the
+    period's last; frames: the rows of the tables (COLUMNS).
+    """
 
     centre: str
     region: str
     partners: list[str]
     period: Period
     frames: dict[str, pd.DataFrame]
-    # organisation ids visited (done) before the previous period started
-    visited_before: set[int] = field(default_factory=set)
+    facts: dict[str, pd.DataFrame] = field(default_factory=dict)
     open_needs: int = 0
     # the day the figures are true on: a meeting dated after it is planned, not held
     as_of: date = field(default_factory=date.today)
     stale_total: int = 0
+    # the months whose facts were read from the cache (the others were counted afresh)
+    cached_months: list[str] = field(default_factory=list)
 
     def frame(self, name: str) -> pd.DataFrame:
         """The named frame with its columns (empty frames keep their columns).
@@ -153,7 +209,7 @@ class ReportInput:
             return cache[name]
         df = self.frames.get(name)
         if df is None or df.empty:
-            df = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+            df = _empty(COLUMNS[name])
         else:
             df = df.copy()
             # frames built before a column was added (tests, snapshots) get it empty
@@ -276,24 +332,15 @@ def _in(series: pd.Series, period: Period) -> pd.Series:
     return (series >= start) & (series < stop)
 
 
-def _counts(series: pd.Series) -> dict[str, int]:
-    counts = series.fillna("").astype(str).value_counts()
+def _sorted_counts(counts: pd.Series) -> dict[str, int]:
+    """Largest first; equal counts in the order of their names."""
     counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
     return {str(k): int(v) for k, v in counts.items()}
 
 
-def _median_days(later: pd.Series, earlier: pd.Series) -> float | None:
-    if later.empty:
-        return None
-    a = pd.to_datetime(later).dt.tz_localize(None) if _aware(later) else pd.to_datetime(later)
-    b = pd.to_datetime(earlier)
-    days = (a.dt.normalize() - b.dt.normalize()).dt.days
+def _median(days: pd.Series) -> float | None:
+    days = pd.to_numeric(days).dropna()
     return float(days.median()) if not days.empty else None
-
-
-def _aware(series: pd.Series) -> bool:
-    s = pd.to_datetime(series)
-    return getattr(s.dt, "tz", None) is not None
 
 
 def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
@@ -324,66 +371,120 @@ def _done_visits(inp: ReportInput, period: Period) -> pd.DataFrame:
     return visits[(visits["status"] == "done") & _in(visits["visit_date"], period)]
 
 
+class Facts:
+    """The monthly facts of some months, each frame with the columns of FACT_COLUMNS.
+
+    Every figure of the report and of the dashboard is one method here (or in Figures built
+    from them), applied to the months of a period: the one place where counts of months
+    become the figures of a period (sums, or distinct ids over the months).
+    """
+
+    def __init__(self, frames: dict[str, pd.DataFrame] | None = None) -> None:
+        self.frames: dict[str, pd.DataFrame] = {}
+        for name, columns in FACT_COLUMNS.items():
+            df = (frames or {}).get(name)
+            self.frames[name] = _empty(columns) if df is None or df.empty else df
+
+    def months(self, name: str, months: Iterable[str]) -> pd.DataFrame:
+        """The rows of one frame in the given months."""
+        df = self.frames[name]
+        return df[df["month"].isin(list(months))]
+
+    def need_counts(self, period: Period, dimension: str) -> dict[str, int]:
+        """Live needs collected in period by one of NEED_DIMENSIONS, largest first."""
+        rows = self.months("needs", period.month_keys())
+        rows = rows[rows["dimension"] == dimension]
+        if rows.empty:
+            return {}
+        values = rows["value"].fillna("").astype(str)
+        if dimension == "district":
+            values = values.replace("", "—")
+        return _sorted_counts(rows.groupby(values)["n"].sum())
+
+    def by_centre(self, period: Period) -> dict[str, dict[int, int]]:
+        """Per-centre counts in period of the dashboard's series (visits, needs, recommendations,
+        resolved needs), with the same rules as the period's own figures."""
+        months = period.month_keys()
+        visits = self.months("visits", months)
+        needs = self.months("needs", months)
+        needs = needs[needs["dimension"] == "centre"]
+        proposals = self.months("proposals", months)
+        resolved = self.months("resolutions", months)
+
+        def ints(series: pd.Series) -> dict[int, int]:
+            return {int(k): int(v) for k, v in series.items()}
+
+        return {
+            "visits": ints(visits.groupby(visits["centre_id"].astype(int))["visits"].sum()),
+            "needs": ints(needs.groupby(needs["value"].astype(int))["n"].sum()),
+            "matches": ints(proposals.groupby(proposals["centre_id"].astype(int))["n"].sum()),
+            "resolved": ints(
+                resolved.groupby(resolved["centre_id"].astype(int))["need_id"].nunique()
+            ),
+        }
+
+    def figures(self, period: Period, as_of: date) -> Figures:
+        """Figures of one period (as of a day: a meeting dated later is not held)."""
+        months = period.month_keys()
+        first = months[0]
+        fig = Figures()
+        fig.visits = int(self.months("visits", months)["visits"].sum())
+        visited = self.months("visited", months).drop_duplicates("organisation_id")
+        fig.organisations_visited = int(len(visited))
+        companies = visited[visited["kind"] == K.COMPANY]
+        fig.companies_visited = int(len(companies))
+        # revisited: visited (done) before this period started
+        fig.companies_revisited = int((companies["first_month"] < first).sum())
+        fig.companies_new = fig.companies_visited - fig.companies_revisited
+        team = self.months("team", months)
+        fig.team_members = int(len(team.drop_duplicates(["name", "organisation_name"])))
+
+        fig.needs_by_type = self.need_counts(period, "type")
+        fig.needs_collected = int(sum(fig.needs_by_type.values()))
+        fig.needs_by_field = self.need_counts(period, "field")
+        fig.needs_by_urgency = self.need_counts(period, "urgency")
+        fig.needs_by_district = self.need_counts(period, "district")
+
+        proposals = self.months("proposals", months)
+        fig.matches_made = int(proposals["n"].sum())
+        needs = proposals.drop_duplicates("need_id")
+        fig.needs_matched = int(len(needs))
+        fig.needs_matched_earlier = int((needs["collected_month"] < first).sum())
+        # a need whose first recommendation ever falls in the period
+        firsts = needs[needs["first_month"].isin(months)]
+        fig.median_days_to_first_match = _median(firsts["first_days"])
+
+        agreements = self.months("agreements", months).drop_duplicates("match_id")
+        fig.agreements = int(len(agreements))
+        fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
+
+        events = self.months("events", months)
+        held = [
+            K.meeting_is_held(date.fromisoformat(str(d)), bool(r), as_of)
+            for d, r in zip(events["held_on"], events["recorded_held"], strict=True)
+        ]
+        counts = pd.to_numeric(events["n"])
+        fig.docking_meetings = int(counts[held].sum()) if held else 0
+        fig.planned_meetings = int(counts.sum()) - fig.docking_meetings
+
+        # each need once, at its first resolution in the period
+        resolved = self.months("resolutions", months).sort_values("month", kind="stable")
+        resolved = resolved.drop_duplicates("need_id")
+        fig.resolved = int(len(resolved))
+        fig.median_days_to_resolved = _median(resolved["days"])
+        return fig
+
+
+def _facts(inp: ReportInput) -> Facts:
+    cache = inp.__dict__.get("_facts")
+    if cache is None:
+        cache = inp.__dict__["_facts"] = Facts(inp.facts)
+    return cache
+
+
 def compute_figures(inp: ReportInput, period: Period) -> Figures:
-    """Figures of one period from the input frames."""
-    fig = Figures()
-    visits = _done_visits(inp, period)
-    fig.visits = int(len(visits))
-    vo = inp.frame("visit_orgs")
-    orgs = inp.frame("organisations")
-    visited = vo[vo["visit_id"].isin(visits["id"])]
-    live = orgs[~orgs["deleted"].isin([True, 1])]
-    org_ids = set(visited["organisation_id"].astype(int)) & set(live["id"].astype(int))
-    fig.organisations_visited = len(org_ids)
-    companies = set(live[(live["id"].isin(org_ids)) & (live["kind"] == K.COMPANY)]["id"])
-    fig.companies_visited = len(companies)
-    # revisited: visited (done) before this period started
-    all_visits = inp.frame("visits")
-    earlier_ids = all_visits[
-        (all_visits["status"] == "done")
-        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
-    ]["id"]
-    earlier_orgs = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
-    earlier_orgs |= inp.visited_before
-    fig.companies_revisited = len(companies & earlier_orgs)
-    fig.companies_new = fig.companies_visited - fig.companies_revisited
-    team = inp.frame("team")
-    team = team[team["visit_id"].isin(visits["id"])]
-    fig.team_members = int(len(team.drop_duplicates(["name", "organisation_name"])))
-
-    needs = inp.frame("needs")
-    needs = needs[_in(needs["collected_on"], period)]
-    fig.needs_collected = int(len(needs))
-    nf = inp.frame("need_fields")
-    fig.needs_by_field = _counts(nf[nf["need_id"].isin(needs["id"])]["field"])
-    fig.needs_by_type = _counts(needs["need_type"])
-    fig.needs_by_urgency = _counts(needs["urgency"])
-    districts = needs.merge(
-        orgs[["id", "district"]], left_on="organisation_id", right_on="id", how="left"
-    )["district"]
-    fig.needs_by_district = _counts(districts.replace("", "—"))
-
-    tr = inp.frame("transitions")
-    tr = tr[_in(tr["at"], period)]
-    proposed = tr[tr["to_status"] == K.PROPOSED]
-    fig.matches_made = int(proposed["match_id"].nunique())
-    fig.needs_matched = int(proposed["need_id"].nunique())
-    earlier = proposed[pd.to_datetime(proposed["collected_on"]) < pd.Timestamp(period.start)]
-    fig.needs_matched_earlier = int(earlier["need_id"].nunique())
-    agreements = tr[tr["to_status"] == K.AGREEMENT].drop_duplicates("match_id")
-    fig.agreements = int(len(agreements))
-    fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
-    events = _events(inp, period)
-    fig.docking_meetings = int(events["held"].sum())
-    fig.planned_meetings = int(len(events) - fig.docking_meetings)
-    res = inp.frame("resolutions")
-    res = res[_in(res["changed_at"], period)].drop_duplicates("need_id")
-    fig.resolved = int(len(res))
-    fig.median_days_to_resolved = _median_days(res["changed_at"], res["collected_on"])
-    # first match of a need that got its first match in this period
-    first = proposed[_in(proposed["first_at"], period)].drop_duplicates("need_id")
-    fig.median_days_to_first_match = _median_days(first["first_at"], first["collected_on"])
-    return fig
+    """Figures of one period from the input's monthly facts."""
+    return _facts(inp).figures(period, inp.as_of)
 
 
 def _events(inp: ReportInput, period: Period) -> pd.DataFrame:
@@ -447,13 +548,10 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
     rows["_v"] = rows["visit_id"].map({vid: i for i, vid in enumerate(visits["id"])})
     rows = rows.sort_values(["_v", "organisation_id"])
     counts = rows.groupby("organisation_id")["visit_id"].nunique()
-    all_visits = inp.frame("visits")
-    earlier_ids = all_visits[
-        (all_visits["status"] == "done")
-        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
-    ]["id"]
-    earlier = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
-    earlier |= inp.visited_before
+    # revisited: a done visit before the period (the facts' first visit of the organisation)
+    visited = _facts(inp).months("visited", period.month_keys())
+    first = month_key(period.start)
+    earlier = set(visited[visited["first_month"] < first]["organisation_id"].astype(int))
     orgs = _orgs(inp)
     out = []
     for oid in dict.fromkeys(rows["organisation_id"].astype(int)):

@@ -46,6 +46,7 @@ def monthly_command(
         content = export.render(
             fmt, data, raw, [p.name for p in centre.partners], centre.report_style
         )
+        db.session.commit()  # keep the closed months counted (reports/cache.py)
     if str(output) == "-":
         click.echo(content.decode("utf-8") if fmt in ("md", "json") else content, nl=False)
         return
