@@ -97,9 +97,9 @@ def kpis(
     return _kpi_values(facts.facts, period, as_of)
 
 
-def _trend(facts: Facts, months: list[Period], as_of: date) -> dict[str, list[int]]:
-    figures = [facts.figures(month, as_of) for month in months]
-    return {key: [int(getattr(f, K.KPIS[key].figure)) for f in figures] for key in SERIES}
+def _trend(facts: Facts, months: list[Period]) -> dict[str, list[int]]:
+    # each series is a KPI that is one count of the facts (builder.COUNTS)
+    return {key: [facts.count(K.KPIS[key].figure, m) for m in months] for key in SERIES}
 
 
 def build_dashboard(
@@ -140,7 +140,7 @@ def build_dashboard(
         period=period,
         kpis=_kpi_values(facts, period, as_of),
         months=[m.month_keys()[0] for m in months],
-        trend=_trend(facts, months, as_of),
+        trend=_trend(facts, months),
         by_field=list(facts.need_counts(window, "field").items()),
         by_status=by_status,
         funnel=funnel,

@@ -12,11 +12,12 @@ Two kinds of input (see ReportInput):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from needs_tracker.reports import kpis as K
@@ -191,7 +192,7 @@ class ReportInput:
     partners: list[str]
     period: Period
     frames: dict[str, pd.DataFrame]
-    facts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    facts: dict[str, pd.DataFrame] | Facts = field(default_factory=dict)
     open_needs: int = 0
     # the day the figures are true on: a meeting dated after it is planned, not held
     as_of: date = field(default_factory=date.today)
@@ -332,15 +333,9 @@ def _in(series: pd.Series, period: Period) -> pd.Series:
     return (series >= start) & (series < stop)
 
 
-def _sorted_counts(counts: pd.Series) -> dict[str, int]:
-    """Largest first; equal counts in the order of their names."""
-    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    return {str(k): int(v) for k, v in counts.items()}
-
-
-def _median(days: pd.Series) -> float | None:
-    days = pd.to_numeric(days).dropna()
-    return float(days.median()) if not days.empty else None
+def _median(days: list[Any]) -> float | None:
+    values = [float(d) for d in days if d is not None]
+    return float(statistics.median(values)) if values else None
 
 
 def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
@@ -371,111 +366,242 @@ def _done_visits(inp: ReportInput, period: Period) -> pd.DataFrame:
     return visits[(visits["status"] == "done") & _in(visits["visit_date"], period)]
 
 
+def _month_number(keys: Any) -> np.ndarray:
+    """ "YYYY-MM" -> year * 12 + month - 1, for comparing months as integers."""
+    numbers: dict[str, int] = {}
+    for k in keys:
+        if k not in numbers:
+            numbers[k] = int(k[:4]) * 12 + int(k[5:7]) - 1
+    return np.array([numbers[k] for k in keys], dtype=np.int64)
+
+
+def _number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+@dataclass(frozen=True)
+class _Count:
+    """A figure that is a sum of a column, or its distinct values, over a period's months."""
+
+    frame: str
+    column: str
+    distinct: bool = False
+    # only the rows whose column has this value
+    where: tuple[str, str] | None = None
+
+
+# The figures that are one count of the facts (the dashboard's series among them): over several
+# months, a sum where each row is its own event, distinct ids where a company or a need is
+# counted once however many months it appears in.
+COUNTS: dict[str, _Count] = {
+    "visits": _Count("visits", "visits"),
+    "organisations_visited": _Count("visited", "organisation_id", distinct=True),
+    "companies_visited": _Count("visited", "organisation_id", True, ("kind", K.COMPANY)),
+    # every live need has one type (possibly blank), so the type counts add up to the needs
+    "needs_collected": _Count("needs", "n", where=("dimension", "type")),
+    "matches_made": _Count("proposals", "n"),
+    "needs_matched": _Count("proposals", "need_id", distinct=True),
+    "agreements": _Count("agreements", "match_id", distinct=True),
+    "resolved": _Count("resolutions", "need_id", distinct=True),
+}
+
+
 class Facts:
     """The monthly facts of some months, each frame with the columns of FACT_COLUMNS.
 
-    Every figure of the report and of the dashboard is one method here (or in Figures built
-    from them), applied to the months of a period: the one place where counts of months
-    become the figures of a period (sums, or distinct ids over the months).
+    Every figure of the report and of the dashboard is computed here from the months of a
+    period: the one place where a month's counts become a period's figures. The frames are
+    small (one row per month and per thing counted), so the figures are read from their
+    columns as arrays: a dashboard asks for the figures of some thirty periods.
     """
 
     def __init__(self, frames: dict[str, pd.DataFrame] | None = None) -> None:
-        self.frames: dict[str, pd.DataFrame] = {}
-        for name, columns in FACT_COLUMNS.items():
+        columns: dict[str, dict[str, list[Any]]] = {}
+        for name, names in FACT_COLUMNS.items():
             df = (frames or {}).get(name)
-            self.frames[name] = _empty(columns) if df is None or df.empty else df
+            if df is not None and not df.empty:
+                columns[name] = {c: df[c].tolist() for c in names}
+        self._load(columns)
 
-    def months(self, name: str, months: Iterable[str]) -> pd.DataFrame:
-        """The rows of one frame in the given months."""
-        df = self.frames[name]
-        return df[df["month"].isin(list(months))]
+    @classmethod
+    def from_columns(cls, columns: dict[str, dict[str, list[Any]]]) -> Facts:
+        """Facts from plain column lists ({frame: {column: values}}), as the cache keeps them."""
+        facts = cls.__new__(cls)
+        facts._load(columns)
+        return facts
+
+    def _load(self, columns: dict[str, dict[str, list[Any]]]) -> None:
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
+        self._months: dict[str, np.ndarray] = {}
+        for name, names in FACT_COLUMNS.items():
+            given = columns.get(name) or {}
+            size = len(given.get("month", []))
+            self._columns[name] = {}
+            for c in names:
+                values = np.empty(size, dtype=object)
+                values[:] = given.get(c, [None] * size)
+                self._columns[name][c] = values
+            self._months[name] = _month_number(given.get("month", []))
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The facts as DataFrames (FACT_COLUMNS)."""
+        return {
+            name: pd.DataFrame({c: self._columns[name][c] for c in names}, columns=names)
+            for name, names in FACT_COLUMNS.items()
+        }
+
+    def _rows(self, name: str, period: Period, where: tuple[str, Any] | None = None):
+        months = self._months[name]
+        mask = (months >= _number(period.start)) & (months <= _number(period.end))
+        if where is not None:
+            mask &= self._columns[name][where[0]] == where[1]
+        return mask
+
+    def column(self, name: str, column: str, mask: np.ndarray) -> np.ndarray:
+        """A frame's column on the rows of mask."""
+        return self._columns[name][column][mask]
+
+    def count(self, figure: str, period: Period) -> int:
+        """One of COUNTS for period."""
+        spec = COUNTS[figure]
+        values = self.column(spec.frame, spec.column, self._rows(spec.frame, period, spec.where))
+        if spec.distinct:
+            return len(set(values.tolist()))
+        return int(sum(int(v) for v in values.tolist()))
+
+    def revisited(self, period: Period, kind: str | None = None) -> set[int]:
+        """Organisations (of kind) visited in period and visited (done) before it."""
+        mask = self._rows("visited", period, None if kind is None else ("kind", kind))
+        firsts = zip(
+            self.column("visited", "organisation_id", mask).tolist(),
+            _month_number(self.column("visited", "first_month", mask)).tolist(),
+            strict=True,
+        )
+        return {int(org) for org, month in firsts if month < _number(period.start)}
 
     def need_counts(self, period: Period, dimension: str) -> dict[str, int]:
         """Live needs collected in period by one of NEED_DIMENSIONS, largest first."""
-        rows = self.months("needs", period.month_keys())
-        rows = rows[rows["dimension"] == dimension]
-        if rows.empty:
-            return {}
-        values = rows["value"].fillna("").astype(str)
-        if dimension == "district":
-            values = values.replace("", "—")
-        return _sorted_counts(rows.groupby(values)["n"].sum())
+        mask = self._rows("needs", period, ("dimension", dimension))
+        sums: dict[str, int] = {}
+        values = self.column("needs", "value", mask).tolist()
+        for value, n in zip(values, self.column("needs", "n", mask).tolist(), strict=True):
+            key = "" if value is None else str(value)
+            if dimension == "district" and key == "":
+                key = "—"
+            sums[key] = sums.get(key, 0) + int(n)
+        # largest first; equal counts in the order of their names
+        return dict(sorted(sums.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def by_centre(self, period: Period) -> dict[str, dict[int, int]]:
-        """Per-centre counts in period of the dashboard's series (visits, needs, recommendations,
-        resolved needs), with the same rules as the period's own figures."""
-        months = period.month_keys()
-        visits = self.months("visits", months)
-        needs = self.months("needs", months)
-        needs = needs[needs["dimension"] == "centre"]
-        proposals = self.months("proposals", months)
-        resolved = self.months("resolutions", months)
+        """Per-centre counts in period of the dashboard's series (visits, needs,
+        recommendations, resolved needs), by the rules of COUNTS."""
 
-        def ints(series: pd.Series) -> dict[int, int]:
-            return {int(k): int(v) for k, v in series.items()}
+        def per_centre(name: str, value: str, where=None, distinct=False, centre="centre_id"):
+            mask = self._rows(name, period, where)
+            out: dict[int, Any] = {}
+            pairs = zip(
+                self.column(name, centre, mask).tolist(),
+                self.column(name, value, mask).tolist(),
+                strict=True,
+            )
+            for c, v in pairs:
+                if distinct:
+                    out.setdefault(int(c), set()).add(v)
+                else:
+                    out[int(c)] = out.get(int(c), 0) + int(v)
+            return {c: len(v) if distinct else v for c, v in out.items()}
 
         return {
-            "visits": ints(visits.groupby(visits["centre_id"].astype(int))["visits"].sum()),
-            "needs": ints(needs.groupby(needs["value"].astype(int))["n"].sum()),
-            "matches": ints(proposals.groupby(proposals["centre_id"].astype(int))["n"].sum()),
-            "resolved": ints(
-                resolved.groupby(resolved["centre_id"].astype(int))["need_id"].nunique()
-            ),
+            "visits": per_centre("visits", "visits"),
+            "needs": per_centre("needs", "n", ("dimension", "centre"), centre="value"),
+            "matches": per_centre("proposals", "n"),
+            "resolved": per_centre("resolutions", "need_id", distinct=True),
         }
 
     def figures(self, period: Period, as_of: date) -> Figures:
         """Figures of one period (as of a day: a meeting dated later is not held)."""
-        months = period.month_keys()
-        first = months[0]
-        fig = Figures()
-        fig.visits = int(self.months("visits", months)["visits"].sum())
-        visited = self.months("visited", months).drop_duplicates("organisation_id")
-        fig.organisations_visited = int(len(visited))
-        companies = visited[visited["kind"] == K.COMPANY]
-        fig.companies_visited = int(len(companies))
-        # revisited: visited (done) before this period started
-        fig.companies_revisited = int((companies["first_month"] < first).sum())
+        first = _number(period.start)
+        fig = Figures(**{name: self.count(name, period) for name in COUNTS})
+        fig.companies_revisited = len(self.revisited(period, K.COMPANY))
         fig.companies_new = fig.companies_visited - fig.companies_revisited
-        team = self.months("team", months)
-        fig.team_members = int(len(team.drop_duplicates(["name", "organisation_name"])))
-
+        mask = self._rows("team", period)
+        fig.team_members = len(
+            set(
+                zip(
+                    self.column("team", "name", mask).tolist(),
+                    self.column("team", "organisation_name", mask).tolist(),
+                    strict=True,
+                )
+            )
+        )
         fig.needs_by_type = self.need_counts(period, "type")
-        fig.needs_collected = int(sum(fig.needs_by_type.values()))
         fig.needs_by_field = self.need_counts(period, "field")
         fig.needs_by_urgency = self.need_counts(period, "urgency")
         fig.needs_by_district = self.need_counts(period, "district")
 
-        proposals = self.months("proposals", months)
-        fig.matches_made = int(proposals["n"].sum())
-        needs = proposals.drop_duplicates("need_id")
-        fig.needs_matched = int(len(needs))
-        fig.needs_matched_earlier = int((needs["collected_month"] < first).sum())
+        mask = self._rows("proposals", period)
+        needs: dict[int, tuple[int, int, int]] = {}
+        for need, collected, first_month, days in zip(
+            self.column("proposals", "need_id", mask).tolist(),
+            _month_number(self.column("proposals", "collected_month", mask)).tolist(),
+            _month_number(self.column("proposals", "first_month", mask)).tolist(),
+            self.column("proposals", "first_days", mask).tolist(),
+            strict=True,
+        ):
+            needs[need] = (collected, first_month, days)
+        fig.needs_matched_earlier = sum(1 for c, _f, _d in needs.values() if c < first)
         # a need whose first recommendation ever falls in the period
-        firsts = needs[needs["first_month"].isin(months)]
-        fig.median_days_to_first_match = _median(firsts["first_days"])
+        last = _number(period.end)
+        fig.median_days_to_first_match = _median(
+            [d for _c, f, d in needs.values() if first <= f <= last]
+        )
 
-        agreements = self.months("agreements", months).drop_duplicates("match_id")
-        fig.agreements = int(len(agreements))
-        fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
+        mask = self._rows("agreements", period)
+        amounts: dict[int, Any] = {}
+        for match, amount in zip(
+            self.column("agreements", "match_id", mask).tolist(),
+            self.column("agreements", "amount", mask).tolist(),
+            strict=True,
+        ):
+            amounts.setdefault(match, amount)
+        fig.agreement_amount = float(sum(float(a) for a in amounts.values() if a is not None))
 
-        events = self.months("events", months)
-        held = [
-            K.meeting_is_held(date.fromisoformat(str(d)), bool(r), as_of)
-            for d, r in zip(events["held_on"], events["recorded_held"], strict=True)
-        ]
-        counts = pd.to_numeric(events["n"])
-        fig.docking_meetings = int(counts[held].sum()) if held else 0
-        fig.planned_meetings = int(counts.sum()) - fig.docking_meetings
+        mask = self._rows("events", period)
+        held = planned = 0
+        for day, recorded, n in zip(
+            self.column("events", "held_on", mask).tolist(),
+            self.column("events", "recorded_held", mask).tolist(),
+            self.column("events", "n", mask).tolist(),
+            strict=True,
+        ):
+            if K.meeting_is_held(date.fromisoformat(str(day)), bool(recorded), as_of):
+                held += int(n)
+            else:
+                planned += int(n)
+        fig.docking_meetings, fig.planned_meetings = held, planned
 
         # each need once, at its first resolution in the period
-        resolved = self.months("resolutions", months).sort_values("month", kind="stable")
-        resolved = resolved.drop_duplicates("need_id")
-        fig.resolved = int(len(resolved))
-        fig.median_days_to_resolved = _median(resolved["days"])
+        mask = self._rows("resolutions", period)
+        rows = sorted(
+            zip(
+                self._months["resolutions"][mask].tolist(),
+                self.column("resolutions", "need_id", mask).tolist(),
+                self.column("resolutions", "days", mask).tolist(),
+                strict=True,
+            ),
+            key=lambda r: r[0],
+        )
+        firsts_resolved: dict[int, int] = {}
+        for _month, need, days in rows:
+            firsts_resolved.setdefault(need, days)
+        fig.median_days_to_resolved = _median(list(firsts_resolved.values()))
         return fig
 
 
 def _facts(inp: ReportInput) -> Facts:
+    if isinstance(inp.facts, Facts):
+        return inp.facts
     cache = inp.__dict__.get("_facts")
     if cache is None:
         cache = inp.__dict__["_facts"] = Facts(inp.facts)
@@ -549,9 +675,7 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
     rows = rows.sort_values(["_v", "organisation_id"])
     counts = rows.groupby("organisation_id")["visit_id"].nunique()
     # revisited: a done visit before the period (the facts' first visit of the organisation)
-    visited = _facts(inp).months("visited", period.month_keys())
-    first = month_key(period.start)
-    earlier = set(visited[visited["first_month"] < first]["organisation_id"].astype(int))
+    earlier = _facts(inp).revisited(period)
     orgs = _orgs(inp)
     out = []
     for oid in dict.fromkeys(rows["organisation_id"].astype(int)):

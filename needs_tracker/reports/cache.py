@@ -89,19 +89,18 @@ def _plain(value: Any) -> Any:
 
 def _combine(payloads: dict[str, dict[str, Any]]) -> Facts:
     """One Facts from the months' payloads (stored or freshly computed alike)."""
-    frames = {}
-    for name, columns in FACT_COLUMNS.items():
-        data: dict[str, list[Any]] = {c: [] for c in columns}
+    columns: dict[str, dict[str, list[Any]]] = {}
+    for name, names in FACT_COLUMNS.items():
+        data: dict[str, list[Any]] = {c: [] for c in names}
         for month, payload in payloads.items():
             part = payload.get(name)
             if not part:
                 continue
-            size = len(part[columns[1]])
-            data["month"].extend([month] * size)
-            for c in columns[1:]:
+            data["month"].extend([month] * len(part[names[1]]))
+            for c in names[1:]:
                 data[c].extend(part[c])
-        frames[name] = pd.DataFrame(data, columns=columns)
-    return Facts(frames)
+        columns[name] = data
+    return Facts.from_columns(columns)
 
 
 def _runs(months: list[str]) -> list[list[str]]:

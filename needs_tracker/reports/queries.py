@@ -392,7 +392,7 @@ def load_input(
         partners=partners,
         period=period,
         frames=frames,
-        facts=facts.facts.frames,
+        facts=facts.facts,
         open_needs=open_needs(scope, period.end),
         as_of=as_of,
         stale_total=stale_total,
