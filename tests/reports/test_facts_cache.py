@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,6 @@ import pytest
 from sqlalchemy import delete, event, select, update
 
 from needs_tracker.common.choices import Role
-from needs_tracker.common.models import utcnow
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
 from needs_tracker.imports.parsing import parse_file
@@ -29,8 +29,8 @@ from needs_tracker.imports.services import (
 )
 from needs_tracker.matching import services as matching
 from needs_tracker.needs.models import Need, need_fields
-from needs_tracker.needs.services import NeedData, update_need
-from needs_tracker.organisations.services import update_organisation
+from needs_tracker.needs.services import NeedData, delete_need, update_need
+from needs_tracker.organisations.services import FIELDS, OrganisationData, update_organisation
 from needs_tracker.reports import cache
 from needs_tracker.reports.builder import Period, build_report, month_key
 from needs_tracker.reports.facts import ReportScope
@@ -259,7 +259,7 @@ def test_moving_a_need_to_another_month_counts_both(spring):
 
 def test_deleting_a_need_counts_its_month_again(spring):
     warm(spring["a"])
-    db.session.merge(spring["april"]).deleted_at = utcnow()
+    delete_need(db.session.merge(spring["april"]), spring["user"])
     db.session.commit()
     assert stored(f"c:{spring['a'].id}", "2021-04") is None
     assert assert_fresh(spring["a"], ["2021-04"]).needs_collected == 0
@@ -279,7 +279,9 @@ def test_a_visit_back_dated_into_a_closed_month(spring, make_visit):
 
 def test_an_organisations_district_counts_its_needs_months_again(spring):
     warm(spring["a"])
-    update_organisation(spring["co"], {"district": "潍城区"}, spring["user"])
+    co = spring["co"]
+    data = OrganisationData(**{f: getattr(co, f) for f in FIELDS})
+    update_organisation(co, replace(data, district="潍城区"), spring["user"])
     db.session.commit()
     assert stored(f"c:{spring['a'].id}", "2021-04") is None
     assert assert_fresh(spring["a"], ["2021-04"]).needs_by_district == {"潍城区": 1}
