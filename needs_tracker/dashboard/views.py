@@ -77,8 +77,6 @@ def index():
     board = build_dashboard(
         ids, period, centres if selected is None else [], K.stale_days(current_app.config)
     )
-    # the closed months counted for this page are kept for the next one (reports/cache.py)
-    db.session.commit()
     payload = board.payload()
     payload["labels"] = {
         "series": {k: str(v) for k, v in SERIES_LABELS.items()},
@@ -99,7 +97,7 @@ def index():
         "funnel": list(FUNNEL_LABELS),
         "status": [m.value for m in NeedStatus],
     }
-    return render_template(
+    page = render_template(
         "dashboard/index.html",
         board=board,
         payload=payload,
@@ -114,3 +112,7 @@ def index():
         end=end or start,
         period_error=error,
     )
+    # The closed months counted for this page are kept for the next one (reports/cache.py).
+    # After rendering: a commit expires the page's objects (300 centres would be read again).
+    db.session.commit()
+    return page

@@ -343,7 +343,9 @@ def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
     cache = inp.__dict__.setdefault("_orgs", None)
     if cache is None:
         orgs = inp.frame("organisations")
-        cache = {int(r["id"]): r for r in orgs.to_dict("records")}
+        names = COLUMNS["organisations"]
+        rows = zip(*(orgs[c].tolist() for c in names), strict=True)
+        cache = {int(r[0]): dict(zip(names, r, strict=True)) for r in rows}
         inp.__dict__["_orgs"] = cache
     return cache
 
@@ -673,12 +675,12 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
         return []
     rows["_v"] = rows["visit_id"].map({vid: i for i, vid in enumerate(visits["id"])})
     rows = rows.sort_values(["_v", "organisation_id"])
-    counts = rows.groupby("organisation_id")["visit_id"].nunique()
+    counts = rows.groupby("organisation_id")["visit_id"].nunique().to_dict()
     # revisited: a done visit before the period (the facts' first visit of the organisation)
     earlier = _facts(inp).revisited(period)
     orgs = _orgs(inp)
     out = []
-    for oid in dict.fromkeys(rows["organisation_id"].astype(int)):
+    for oid in dict.fromkeys(int(o) for o in rows["organisation_id"].tolist()):
         # deleted organisations count nowhere (kpis.py), so the text does not name them
         if oid not in orgs or orgs[oid].get("deleted") in (True, 1):
             continue

@@ -31,8 +31,10 @@ from needs_tracker.visits.models import Visit, VisitTeamMember, visit_organisati
 
 
 def _frame(stmt, name: str, **options) -> pd.DataFrame:
-    rows = db.session.execute(stmt, execution_options=options or None).mappings().all()
-    return pd.DataFrame(rows, columns=COLUMNS[name])
+    result = db.session.execute(stmt, execution_options=options or None)
+    # tuples, not mappings: pandas builds a frame of 10,000 rows from tuples several times faster
+    df = pd.DataFrame([tuple(r) for r in result.all()], columns=list(result.keys()))
+    return df[COLUMNS[name]]
 
 
 _at = K.day_start

@@ -109,12 +109,10 @@ def index():
     period = Period.months(start, end or None)
     revisions = list_snapshots(centre, period) if centre is not None else []
     data, _raw = report_bundle(centre, period, revisions[0] if revisions else None)
-    # the closed months counted for this page are kept for the next one (reports/cache.py)
-    db.session.commit()
     args = {"centre": _centre_arg(centre), "start": start, "end": end or start}
     edit = EditForm(data={**args, "narrative": data["narrative"], "plan": data["next_month_plan"]})
     generate = GenerateForm(data=args)
-    return render_template(
+    page = render_template(
         "reports/index.html",
         form=form,
         centre=centre,
@@ -129,6 +127,10 @@ def index():
         formats=FORMATS,
         metrics=METRIC_LABELS,
     )
+    # The closed months counted for this page are kept for the next one (reports/cache.py);
+    # after rendering, since a commit expires the objects the page shows.
+    db.session.commit()
+    return page
 
 
 def _title(centre: Centre | None) -> str:
@@ -215,10 +217,10 @@ def download(fmt: str):
         if snapshot is None:
             abort(404)
     data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
-    db.session.commit()
     partners = [p.name for p in centre.partners] if centre is not None else []
     style = centre.report_style if centre is not None else None
     content = render(fmt, data, raw, partners, style)
+    db.session.commit()  # keep the closed months counted (reports/cache.py)
     label = f"{period.start:%Y-%m}" + (f"_{period.end:%Y-%m}" if period.n_months > 1 else "")
     filename = f"{data['centre']}月报_{label}.{fmt}"
     disposition = f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(filename)}"
