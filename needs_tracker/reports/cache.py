@@ -230,12 +230,15 @@ def invalidate(conn: Connection, pairs: set[tuple[int, str]], on: date | None = 
     """Mark the closed months of (centre id, "YYYY-MM") pairs stale, in conn's transaction.
 
     A month not cached yet gets an empty row all the same, so that a request computing it at
-    this moment cannot store what it counted before this write. Returns the rows written.
+    this moment cannot store what it counted before this write. A month on its last day is
+    marked too: a request that finds it closed after midnight must not store what it counted
+    before this write commits. Returns the rows written.
     """
+    day = on or today()
     rows = {
         (scope, month)
         for centre_id, month in pairs
-        if centre_id is not None and is_closed(month, on)
+        if centre_id is not None and month_end(month) <= day
         for scope in scope_keys(centre_id)
     }
     if not rows:
