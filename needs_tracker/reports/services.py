@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,8 @@ from needs_tracker.centres.models import Centre
 from needs_tracker.extensions import db
 from needs_tracker.i18n import in_locale
 from needs_tracker.reports.builder import Period, Report, ReportInput, build_report, raw_rows
-from needs_tracker.reports.facts import ReportScope
+from needs_tracker.reports.cache import is_closed, month_facts, today
+from needs_tracker.reports.facts import ReportScope, month_end, month_range
 from needs_tracker.reports.models import ReportSnapshot
 from needs_tracker.reports.queries import (
     load_input,
@@ -184,3 +185,19 @@ def report_bundle(
     if not raw:
         return data, {}
     return data, raw_rows(inp if inp is not None else _raw_input(centre, period))
+
+
+def warm_facts(first: date, last: date | None = None, each_centre: bool = False) -> int:
+    """Count and store the closed months from first's to last's (default: the last closed
+    month) that are not cached, for every centre's scope and, with each_centre, each centre's.
+    Flushes; the caller commits. Returns how many months were counted."""
+    last = last or (today().replace(day=1) - timedelta(days=1))
+    months = [m for m in month_range(first, last) if is_closed(m)]
+    if not months:
+        return 0
+    start, end = date.fromisoformat(months[0] + "-01"), month_end(months[-1])
+    scopes = [ReportScope.of(None)]
+    if each_centre:
+        ids = db.session.scalars(select(Centre.id).order_by(Centre.id))
+        scopes += [ReportScope.of([centre_id]) for centre_id in ids]
+    return sum(len(month_facts(scope, start, end).computed) for scope in scopes)

@@ -402,3 +402,18 @@ def test_the_dashboard_keeps_the_months_it_counted(client, auth, spring, make_us
     assert stored("all", "2021-04") is not None
     assert stored("all", "2020-05") is not None  # the trend's first month
     assert client.get("/dashboard/?start=2021-04").status_code == 200
+
+
+def test_warm_counts_the_closed_months_ahead(spring, runner):
+    args = ["report", "warm", "--from", "2021-03", "--to", "2021-04", "--each-centre"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "Counted 6 month(s)" in result.output  # all centres, and each of the two
+    for key in ("all", f"c:{spring['a'].id}", f"c:{spring['b'].id}"):
+        assert stored(key, "2021-03") is not None
+        assert stored(key, "2021-04") is not None
+    assert "Counted 0 month(s)" in runner.invoke(args=args).output
+    assert facts(spring["a"]).hits == ["2021-03", "2021-04"]
+    bad = runner.invoke(args=["report", "warm", "--from", "2021-13"])
+    assert bad.exit_code != 0
+    assert "YYYY-MM" in bad.output
