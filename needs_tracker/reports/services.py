@@ -7,15 +7,16 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from needs_tracker.centres.models import Centre
 from needs_tracker.extensions import db
 from needs_tracker.i18n import in_locale
+from needs_tracker.reports import kpis as K
 from needs_tracker.reports.builder import Period, Report, ReportInput, build_report, raw_rows
 from needs_tracker.reports.cache import is_closed, month_facts, today
 from needs_tracker.reports.facts import ReportScope, month_end, month_range
-from needs_tracker.reports.models import ReportSnapshot
+from needs_tracker.reports.models import ReportMonthFacts, ReportSnapshot
 from needs_tracker.reports.queries import (
     load_input,
     need_frames,
@@ -190,7 +191,9 @@ def report_bundle(
 def warm_facts(first: date, last: date | None = None, each_centre: bool = False) -> int:
     """Count and store the closed months from first's to last's (default: the last closed
     month) that are not cached, for every centre's scope and, with each_centre, each centre's.
-    Flushes; the caller commits. Returns how many months were counted."""
+    Facts counted by an older version of the rules are removed. Flushes; the caller commits.
+    Returns how many months were counted."""
+    db.session.execute(delete(ReportMonthFacts).where(ReportMonthFacts.version != K.FACTS_VERSION))
     last = last or (today().replace(day=1) - timedelta(days=1))
     months = [m for m in month_range(first, last) if is_closed(m)]
     if not months:

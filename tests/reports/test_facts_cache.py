@@ -32,6 +32,7 @@ from needs_tracker.needs.models import Need, need_fields
 from needs_tracker.needs.services import NeedData, delete_need, update_need
 from needs_tracker.organisations.services import FIELDS, OrganisationData, update_organisation
 from needs_tracker.reports import cache
+from needs_tracker.reports import kpis as K
 from needs_tracker.reports.builder import Period, build_report, month_key
 from needs_tracker.reports.facts import ReportScope
 from needs_tracker.reports.models import ReportMonthFacts
@@ -405,6 +406,9 @@ def test_the_dashboard_keeps_the_months_it_counted(client, auth, spring, make_us
 
 
 def test_warm_counts_the_closed_months_ahead(spring, runner):
+    old = ReportMonthFacts(scope="all", month="2021-04", version=0, generation=0, facts="{}")
+    db.session.add(old)
+    db.session.commit()
     args = ["report", "warm", "--from", "2021-03", "--to", "2021-04", "--each-centre"]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
@@ -413,6 +417,9 @@ def test_warm_counts_the_closed_months_ahead(spring, runner):
         assert stored(key, "2021-03") is not None
         assert stored(key, "2021-04") is not None
     assert "Counted 0 month(s)" in runner.invoke(args=args).output
+    # facts counted by an older version of the rules are gone
+    versions = db.session.scalars(select(ReportMonthFacts.version).distinct()).all()
+    assert versions == [K.FACTS_VERSION]
     assert facts(spring["a"]).hits == ["2021-03", "2021-04"]
     bad = runner.invoke(args=["report", "warm", "--from", "2021-13"])
     assert bad.exit_code != 0
