@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -29,13 +29,14 @@ from needs_tracker.imports.services import (
 )
 from needs_tracker.matching import services as matching
 from needs_tracker.needs.models import Need, need_fields
-from needs_tracker.needs.services import NeedData, delete_need, update_need
+from needs_tracker.needs.services import NeedData, delete_need, transition_need, update_need
 from needs_tracker.organisations.services import FIELDS, OrganisationData, update_organisation
 from needs_tracker.reports import cache
 from needs_tracker.reports import kpis as K
 from needs_tracker.reports.builder import Period, build_report, month_key
 from needs_tracker.reports.facts import ReportScope
 from needs_tracker.reports.models import ReportMonthFacts
+from needs_tracker.reports.queries import stale_needs
 from needs_tracker.reports.services import report_input
 from tests.imports.conftest import csv_bytes
 
@@ -424,3 +425,18 @@ def test_warm_counts_the_closed_months_ahead(spring, runner):
     bad = runner.invoke(args=["report", "warm", "--from", "2021-13"])
     assert bad.exit_code != 0
     assert "YYYY-MM" in bad.output
+
+
+def test_stale_needs_of_every_centre_are_each_centres_together(spring):
+    """The consortium's count (another SQL form on SQLite) agrees with the centres' own."""
+    now = datetime(2021, 6, 15, 12, tzinfo=UTC)
+    every, listed = stale_needs(None, now, 30)
+    a, shown_a = stale_needs([spring["a"].id], now, 30)
+    b, shown_b = stale_needs([spring["b"].id], now, 30)
+    assert (every, a, b) == (3, 2, 1)
+    assert {s["id"] for s in listed} == {s["id"] for s in shown_a + shown_b}
+    # a status change after the cutoff moves a need out of both counts
+    transition_need(spring["march"], "assessing", spring["user"])
+    db.session.commit()
+    now = datetime.now(UTC)
+    assert stale_needs(None, now, 30)[0] == stale_needs([spring["a"].id], now, 30)[0] + 1
