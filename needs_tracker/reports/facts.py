@@ -249,24 +249,16 @@ def _needs(scope: ReportScope, lo: date, hi: date) -> pd.DataFrame:
         ),
     )
     # The district of the need's organisation, deleted since or not (the need counts, so its
-    # district does): the table, not the entity, so the soft-delete filter stays off it.
+    # district does): the table, not the entity, so the soft-delete filter stays off it. A plain
+    # join: grouping by organisation first took twice as long on both databases.
     orgs = Organisation.__table__
-    per_org = (
-        select(
-            month.label("month"),
-            Need.organisation_id.label("organisation_id"),
-            func.count(Need.id).label("n"),
-        )
-        .where(*window)
-        .group_by(month, Need.organisation_id)
-        .subquery()
-    )
     add(
         "district",
         db.session.execute(
-            select(per_org.c.month, orgs.c.district, func.sum(per_org.c.n))
-            .join(orgs, orgs.c.id == per_org.c.organisation_id)
-            .group_by(per_org.c.month, orgs.c.district)
+            select(month, orgs.c.district, func.count(Need.id))
+            .join(orgs, orgs.c.id == Need.organisation_id)
+            .where(*window)
+            .group_by(month, orgs.c.district)
         ),
     )
     add(
