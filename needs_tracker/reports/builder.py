@@ -408,6 +408,9 @@ COUNTS: dict[str, _Count] = {
 }
 
 
+MONTH_COLUMNS = frozenset({"first_month", "collected_month"})
+
+
 class Facts:
     """The monthly facts of some months, each frame with the columns of FACT_COLUMNS.
 
@@ -444,6 +447,9 @@ class Facts:
                 values[:] = given.get(c, [None] * size)
                 self._columns[name][c] = values
             self._months[name] = _month_number(given.get("month", []))
+            # the other month columns as numbers too, converted once
+            for c in MONTH_COLUMNS.intersection(names):
+                self._columns[name][c + "#"] = _month_number(given.get(c, []))
 
     @property
     def frames(self) -> dict[str, pd.DataFrame]:
@@ -475,12 +481,8 @@ class Facts:
     def revisited(self, period: Period, kind: str | None = None) -> set[int]:
         """Organisations (of kind) visited in period and visited (done) before it."""
         mask = self._rows("visited", period, None if kind is None else ("kind", kind))
-        firsts = zip(
-            self.column("visited", "organisation_id", mask).tolist(),
-            _month_number(self.column("visited", "first_month", mask)).tolist(),
-            strict=True,
-        )
-        return {int(org) for org, month in firsts if month < _number(period.start)}
+        mask &= self._columns["visited"]["first_month#"] < _number(period.start)
+        return {int(org) for org in self.column("visited", "organisation_id", mask).tolist()}
 
     def need_counts(self, period: Period, dimension: str) -> dict[str, int]:
         """Live needs collected in period by one of NEED_DIMENSIONS, largest first."""
@@ -501,18 +503,17 @@ class Facts:
 
         def per_centre(name: str, value: str, where=None, distinct=False, centre="centre_id"):
             mask = self._rows(name, period, where)
-            out: dict[int, Any] = {}
-            pairs = zip(
-                self.column(name, centre, mask).tolist(),
-                self.column(name, value, mask).tolist(),
-                strict=True,
-            )
-            for c, v in pairs:
-                if distinct:
-                    out.setdefault(int(c), set()).add(v)
-                else:
-                    out[int(c)] = out.get(int(c), 0) + int(v)
-            return {c: len(v) if distinct else v for c, v in out.items()}
+            centres = self.column(name, centre, mask).astype(np.int64)
+            values = self.column(name, value, mask)
+            if distinct:
+                pairs = set(zip(centres.tolist(), values.tolist(), strict=True))
+                out: dict[int, int] = {}
+                for c, _v in pairs:
+                    out[c] = out.get(c, 0) + 1
+                return out
+            ids, where_in = np.unique(centres, return_inverse=True)
+            sums = np.bincount(where_in, weights=values.astype(np.int64), minlength=len(ids))
+            return {int(c): int(n) for c, n in zip(ids.tolist(), sums.tolist(), strict=True)}
 
         return {
             "visits": per_centre("visits", "visits"),
@@ -546,8 +547,8 @@ class Facts:
         needs: dict[int, tuple[int, int, int]] = {}
         for need, collected, first_month, days in zip(
             self.column("proposals", "need_id", mask).tolist(),
-            _month_number(self.column("proposals", "collected_month", mask)).tolist(),
-            _month_number(self.column("proposals", "first_month", mask)).tolist(),
+            self.column("proposals", "collected_month#", mask).tolist(),
+            self.column("proposals", "first_month#", mask).tolist(),
             self.column("proposals", "first_days", mask).tolist(),
             strict=True,
         ):
