@@ -20,7 +20,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import ColumnElement, DateTime, String, func, select, true
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from needs_tracker.extensions import db
@@ -290,11 +289,13 @@ def _proposals(scope: ReportScope, t0: datetime, t1: datetime) -> pd.DataFrame:
     """Needs recommended in each month (a deleted need's steps count nowhere), with their first
     step ever (the figure "days from collection to first recommendation")."""
     month = month_of(MatchTransition.at)
-    first_match, first_step = aliased(Match), aliased(MatchTransition)
+    # on the tables: the ORM's centre filter on an aliased match can make SQLite walk the
+    # centre's matches for each need instead of the need's own
+    first_match, first_step = Match.__table__.alias(), MatchTransition.__table__.alias()
     first_at = (
-        select(func.min(first_step.at))
-        .join(first_match, first_match.id == first_step.match_id)
-        .where(first_match.need_id == Match.need_id)
+        select(func.min(first_step.c.at))
+        .join(first_match, first_match.c.id == first_step.c.match_id)
+        .where(first_match.c.need_id == Match.need_id)
         .scalar_subquery()
     )
     rows = db.session.execute(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import case, exists, func, select, union
+from sqlalchemy import DateTime, case, cast, exists, func, select, tuple_, union
 
 from needs_tracker.experts.models import Expert, Resource
 from needs_tracker.extensions import db
@@ -64,22 +64,24 @@ def _open_by(scope: ReportScope, last_day: date) -> tuple[Any, ...]:
 
 def _not_moved_since(scope: ReportScope, cutoff: datetime) -> tuple[Any, ...]:
     """Needs with no status change (after creation) and no match step since cutoff."""
-    if scope.centre_ids is None and db.session.get_bind().dialect.name == "sqlite":
-        # Every centre on SQLite: each set of recent movers is read once (an uncorrelated NOT
-        # IN), where a correlated test probes twice per open need: 0.56 s against 1.9 s for
-        # 225,000 open needs. PostgreSQL answers the NOT EXISTS below with a hash anti join.
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite runs a correlated test as two probes per open need (and a table read each):
+        # 390 ms for a centre of 30,000 needs, 1.9 s for 300 centres' 225,000, where reading
+        # the recent movers once (an uncorrelated NOT IN over a range of timestamps) took 62 ms
+        # and 0.56 s. It costs more only when every centre's recent movers far outnumber one
+        # centre's needs (a small centre among 300 with 210,000 recent changes: 149 vs 62 ms).
         moved = select(NeedStatusChange.need_id).where(
             NeedStatusChange.from_status.is_not(None), NeedStatusChange.changed_at >= cutoff
         )
         stepped = (
             select(Match.need_id)
             .join(MatchTransition, MatchTransition.match_id == Match.id)
-            .where(MatchTransition.at >= cutoff)
+            .where(MatchTransition.at >= cutoff, scope.where(Match.centre_id))
         )
         return (Need.id.not_in(moved), Need.id.not_in(stepped))
-    # A centre's needs: two index probes each (SQLite 149 -> 62 ms, PostgreSQL 167 -> 14 ms
-    # against the NOT IN above, which reads every centre's recent movers); every centre on
-    # PostgreSQL: a hash anti join (684 -> 279 ms), at 300,000 needs.
+    # PostgreSQL picks a hash anti join or index probes by its statistics: every centre 684 ->
+    # 279 ms, a centre 167 -> 14 ms against the NOT IN above (a hashed subplan, rebuilt by each
+    # parallel worker), at 300,000 needs.
     moved = exists().where(
         NeedStatusChange.need_id == Need.id,
         NeedStatusChange.from_status.is_not(None),
@@ -106,58 +108,108 @@ def stale_needs(
     cutoff = K.stale_before(now, days)
     # collected on this day or before: the day started before the cutoff
     last_day = (cutoff - timedelta(microseconds=1)).date()
-    total = db.session.scalar(
-        select(func.count()).where(*_open_by(scope, last_day), *_not_moved_since(scope, cutoff))
-    )
-    moved = _longest_waiting(_open_by(scope, last_day), cutoff, limit) if total else {}
+    open_needs, not_moved = _open_by(scope, last_day), _not_moved_since(scope, cutoff)
+    total = db.session.scalar(select(func.count()).where(*open_needs, *not_moved))
+    moved = _longest_waiting(scope, open_needs, not_moved, cutoff, limit) if total else {}
     oldest = sorted(moved, key=lambda i: (moved[i], i))[:limit]
     return int(total or 0), _stale_rows(oldest, moved, now)
 
 
-def _longest_waiting(
-    open_needs: tuple[Any, ...], cutoff: datetime, limit: int
-) -> dict[int, datetime]:
-    """The last movement of (at least) the limit longest-waiting stale needs.
+def _last_moves(need_id: Any) -> tuple[Any, Any]:
+    """Correlated subqueries: a need's last status change after creation, its last step.
 
-    A need's last movement is never before its collection, so open needs are read in order of
-    collection, with their last status change and last step, until the next one was collected
-    after the limit-th oldest movement found: no later one can have waited longer.
+    On the tables, not the entities: the user's centre filter that the ORM adds to matches
+    made SQLite walk every match of the centre for each need (60 s for 25,000 needs) instead of
+    the need's own; the need itself is in the scope already.
     """
+    changes, matches, steps = (
+        NeedStatusChange.__table__,
+        Match.__table__,
+        MatchTransition.__table__,
+    )
     last_change = (
-        select(func.max(NeedStatusChange.changed_at))
-        .where(NeedStatusChange.need_id == Need.id, NeedStatusChange.from_status.is_not(None))
+        select(func.max(changes.c.changed_at))
+        .where(changes.c.need_id == need_id, changes.c.from_status.is_not(None))
         .scalar_subquery()
     )
     last_step = (
-        select(func.max(MatchTransition.at))
-        .join(Match, Match.id == MatchTransition.match_id)
-        .where(Match.need_id == Need.id)
+        select(func.max(steps.c.at))
+        .join(matches, matches.c.id == steps.c.match_id)
+        .where(matches.c.need_id == need_id)
         .scalar_subquery()
     )
+    return last_change, last_step
+
+
+def _longest_waiting(
+    scope: ReportScope,
+    open_needs: tuple[Any, ...],
+    not_moved: tuple[Any, ...],
+    cutoff: datetime,
+    limit: int,
+) -> dict[int, datetime]:
+    """The last movement of (at least) the limit longest-waiting stale needs.
+
+    A need's last movement is never before its collection. Where needs mostly wait from their
+    collection on, reading every centre's open needs in order of collection finds the
+    longest-waiting in a batch or two: no need collected after the limit-th oldest movement
+    found can have waited longer. Otherwise (where they moved long after, and for one centre,
+    whose needs are few) one query orders every stale need by its last movement.
+    """
     moved: dict[int, datetime] = {}
-    after: tuple[date, int] | None = None
-    while True:
-        stmt = select(Need.id, Need.collected_on, last_change, last_step).where(*open_needs)
-        if after is not None:
-            stmt = stmt.where(
-                (Need.collected_on > after[0])
-                | ((Need.collected_on == after[0]) & (Need.id > after[1]))
-            )
-        rows = db.session.execute(
-            stmt.order_by(Need.collected_on, Need.id).limit(STALE_BATCH)
-        ).all()
+
+    def keep(rows: Any) -> None:
         for need_id, collected, change, step in rows:
             change, step = _utc(change), _utc(step)
             if (change is not None and change >= cutoff) or (step is not None and step >= cutoff):
                 continue  # moved recently: not stale
             times = [_at(collected), change, step]
             moved[need_id] = max(t for t in times if t is not None)
-        if len(rows) < STALE_BATCH:
+
+    after: tuple[date, int] | None = None
+    for batch in (STALE_BATCH, 2 * STALE_BATCH) if scope.centre_ids is None else ():
+        page = select(Need.id.label("id"), Need.collected_on.label("day")).where(*open_needs)
+        if after is not None:
+            # a range on the collection date (an index range), then the rows after the last
+            page = page.where(
+                Need.collected_on >= after[0],
+                tuple_(Need.collected_on, Need.id) > tuple_(*after),
+            )
+        # the page first, then the last moves of its needs only
+        page = page.order_by(Need.collected_on, Need.id).limit(batch).subquery()
+        rows = db.session.execute(
+            select(page.c.id, page.c.day, *_last_moves(page.c.id)).order_by(page.c.day, page.c.id)
+        ).all()
+        keep(rows)
+        if len(rows) < batch:
             return moved
         after = (rows[-1][1], rows[-1][0])
         kept = sorted(moved.values())
         if len(kept) >= limit and _at(after[0]) > kept[limit - 1]:
             return moved
+    # The order of the last movement in SQL, so that only the few shown are fetched: the
+    # latest of the collection, the last change and the last step, each subquery run once.
+    last_change, last_step = _last_moves(Need.id)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite's max() of several values; its timestamps and dates compare as text
+        order = func.max(
+            func.coalesce(last_change, ""), func.coalesce(last_step, ""), Need.collected_on
+        )
+    else:
+        # greatest() skips NULLs
+        order = func.greatest(
+            last_change, last_step, cast(Need.collected_on, DateTime(timezone=True))
+        )
+    moved.clear()
+    keep(
+        db.session.execute(
+            select(Need.id, Need.collected_on, last_change, last_step)
+            .where(*open_needs, *not_moved)
+            .order_by(order, Need.id)
+            .limit(limit)
+        ).all()
+    )
+    return moved
 
 
 def _stale_rows(
