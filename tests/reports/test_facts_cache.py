@@ -20,13 +20,11 @@ from sqlalchemy import delete, event, select, update
 from needs_tracker.common.choices import Role
 from needs_tracker.common.scoping import Scope, set_scope
 from needs_tracker.extensions import db
-from needs_tracker.imports.parsing import parse_file
-from needs_tracker.imports.services import (
-    commit_import,
-    merge_organisations,
-    plan_import,
-    undo_import,
-)
+from needs_tracker.imports.commit import commit_import
+from needs_tracker.imports.merge import merge_organisations
+from needs_tracker.imports.plan import plan_import
+from needs_tracker.imports.registry import parse_file
+from needs_tracker.imports.undo import undo_import
 from needs_tracker.matching import services as matching
 from needs_tracker.needs.models import Need, need_fields
 from needs_tracker.needs.services import NeedData, delete_need, transition_need, update_need
