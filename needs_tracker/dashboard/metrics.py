@@ -1,154 +1,32 @@
-"""Dashboard figures, aggregated in SQL (a handful of grouped queries, whatever the data size).
+"""Dashboard figures: the monthly facts of reports/facts.py, closed months from the cache.
 
-Each KPI's rule (records, date, statuses) is stated in ``reports/kpis.py``; ``_sources``
-below is its one SQL form, used by the period figures, the monthly trend and the centre
-comparison alike. All statements go through db.session with ORM entities, so the acting
-user's centre scope and the soft-delete filter apply on top of the explicit centre filter.
+Each KPI's rule is stated in ``reports/kpis.py``; its SQL form is ``reports/facts.py`` and the
+figures of a period come from ``builder.Facts``, the same code the monthly report counts with,
+so the dashboard and the report cannot disagree. Only the stale list (as of now) is queried
+each time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, distinct, extract, func, select
+from sqlalchemy import func, select
 
 from needs_tracker.centres.models import Centre
 from needs_tracker.extensions import db
-from needs_tracker.matching.models import DockingEvent, Match, MatchTransition
-from needs_tracker.needs.models import Need, NeedStatusChange, need_fields
-from needs_tracker.organisations.models import Organisation
+from needs_tracker.needs.models import Need
 from needs_tracker.reports import kpis as K
-from needs_tracker.reports.builder import Period, add_months
+from needs_tracker.reports.builder import Facts, Period, add_months
+from needs_tracker.reports.cache import month_facts
+from needs_tracker.reports.facts import ReportScope
 from needs_tracker.reports.queries import stale_needs
-from needs_tracker.taxonomy.models import TechField
-from needs_tracker.visits.models import Visit, visit_organisations
+from needs_tracker.visits.models import Visit
 
 KPIS = tuple(K.KPIS)
 SERIES = ("visits", "needs", "matches", "resolved")
-
-
-@dataclass(frozen=True)
-class _Source:
-    """One KPI in SQL: the rows (a FROM with its WHERE), the date column, what is counted."""
-
-    base: Select
-    column: Any
-    key: Any
-    centre: Any
-    is_datetime: bool = False
-    # False when each row is one event (a primary key): a plain count, cheaper than DISTINCT
-    distinct: bool = True
-
-    def count(self, when: Any = None) -> Any:
-        """The count of this KPI's events, or of those matching when."""
-        key = self.key if when is None else case((when, self.key))
-        return func.count(distinct(key)) if self.distinct else func.count(key)
-
-
-def _held(as_of: date) -> ColumnElement[bool]:
-    # An uncorrelated IN (the events some match recorded held, computed once): as a correlated
-    # EXISTS, SQLite re-ran the join for every event and took ~1 s on 2,000 events.
-    recorded = (
-        select(Match.docking_event_id)
-        .join(MatchTransition, MatchTransition.match_id == Match.id)
-        .where(Match.docking_event_id.is_not(None), MatchTransition.to_status == K.MEETING_HELD)
-    )
-    return (DockingEvent.held_on <= as_of) & DockingEvent.id.in_(recorded)
-
-
-def _sources(centre_ids: list[int], as_of: date) -> dict[str, _Source]:
-    """The SQL form of each KPI of reports/kpis.py."""
-    org = visit_organisations.c.organisation_id
-    companies = (
-        select()
-        .select_from(visit_organisations)
-        .join(Visit, Visit.id == visit_organisations.c.visit_id)
-        .where(
-            Visit.centre_id.in_(centre_ids),
-            Visit.status == K.DONE_VISIT,
-            # A correlated EXISTS (a primary-key probe per visited organisation): joining
-            # organisations misleads the PostgreSQL planner into a slow nested loop, and
-            # SQLite ran "IN (SELECT ...)" at 90-200 ms against 3 ms for this form.
-            select(Organisation.id)
-            .where(
-                Organisation.id == org,
-                Organisation.centre_id.in_(centre_ids),
-                Organisation.kind == K.COMPANY,
-            )
-            .exists(),
-        )
-    )
-    # A deleted need's steps count nowhere. The deleted needs are listed through the table
-    # (the ORM filter would hide them): a NOT IN of that short list took 55 ms where joining
-    # needs took 105 ms on 20,000 matches.
-    needs = Need.__table__
-    deleted_needs = select(needs.c.id).where(needs.c.deleted_at.is_not(None))
-    step = (
-        select()
-        .select_from(MatchTransition)
-        .join(Match, Match.id == MatchTransition.match_id)
-        .where(Match.centre_id.in_(centre_ids), Match.need_id.not_in(deleted_needs))
-    )
-    events = select().select_from(DockingEvent).where(DockingEvent.centre_id.in_(centre_ids))
-    return {
-        "visits": _Source(
-            select()
-            .select_from(Visit)
-            .where(Visit.centre_id.in_(centre_ids), Visit.status == K.DONE_VISIT),
-            Visit.visit_date,
-            Visit.id,
-            Visit.centre_id,
-            distinct=False,
-        ),
-        "companies": _Source(companies, Visit.visit_date, org, Visit.centre_id),
-        "needs": _Source(
-            select().select_from(Need).where(Need.centre_id.in_(centre_ids)),
-            Need.collected_on,
-            Need.id,
-            Need.centre_id,
-            distinct=False,
-        ),
-        "matches": _Source(
-            # a match is proposed once (the workflow never returns to "proposed"), so one
-            # proposed step is one recommendation
-            step.where(MatchTransition.to_status == K.PROPOSED),
-            MatchTransition.at,
-            MatchTransition.id,
-            Match.centre_id,
-            True,
-            distinct=False,
-        ),
-        "meetings": _Source(
-            events.where(_held(as_of)),
-            DockingEvent.held_on,
-            DockingEvent.id,
-            DockingEvent.centre_id,
-            distinct=False,
-        ),
-        "meetings_planned": _Source(
-            events.where(~_held(as_of)),
-            DockingEvent.held_on,
-            DockingEvent.id,
-            DockingEvent.centre_id,
-            distinct=False,
-        ),
-        "resolved": _Source(
-            select()
-            .select_from(NeedStatusChange)
-            .join(Need, Need.id == NeedStatusChange.need_id)
-            .where(Need.centre_id.in_(centre_ids), NeedStatusChange.to_status == K.RESOLVED),
-            NeedStatusChange.changed_at,
-            NeedStatusChange.need_id,
-            Need.centre_id,
-            True,
-        ),
-    }
-
-
-def _bound(day: date, is_datetime: bool):
-    return K.day_start(day) if is_datetime else day
+TREND_MONTHS = 12
 
 
 @dataclass
@@ -167,6 +45,8 @@ class Dashboard:
     centres: list[dict[str, Any]] = field(default_factory=list)
     stale_total: int = 0
     stale_days: int = 0
+    # months whose facts came from the cache
+    cached_months: list[str] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
         """JSON for the charts."""
@@ -181,174 +61,105 @@ class Dashboard:
         }
 
 
-def latest_month(centre_ids: list[int]) -> str:
+def latest_month(centre_ids: list[int] | None) -> str:
     """The month of the latest recorded visit or need (today's month when there is none)."""
+    scope = ReportScope.of(centre_ids)
     last_visit = db.session.scalar(
         select(func.max(Visit.visit_date)).where(
-            Visit.centre_id.in_(centre_ids), Visit.status == K.DONE_VISIT
+            scope.where(Visit.centre_id), Visit.status == K.DONE_VISIT
         )
     )
     last_need = db.session.scalar(
-        select(func.max(Need.collected_on)).where(Need.centre_id.in_(centre_ids))
+        select(func.max(Need.collected_on)).where(scope.where(Need.centre_id))
     )
     days = [d for d in (last_visit, last_need) if d is not None]
     day = min(max(days), date.today()) if days else date.today()
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def _kpi_values(facts: Facts, period: Period, as_of: date) -> dict[str, dict[str, int]]:
+    """Each KPI of reports/kpis.py for period and the previous one, with the change."""
+    now = facts.figures(period, as_of)
+    then = facts.figures(period.previous(), as_of)
+    out = {}
+    for key, kpi in K.KPIS.items():
+        value, previous = int(getattr(now, kpi.figure)), int(getattr(then, kpi.figure))
+        out[key] = {"value": value, "previous": previous, "change": value - previous}
+    return out
+
+
 def kpis(
-    centre_ids: list[int],
-    period: Period,
-    months: list[str] | None = None,
-    series: dict[str, list[int]] | None = None,
-    as_of: date | None = None,
+    centre_ids: list[int] | None, period: Period, as_of: date | None = None
 ) -> dict[str, dict[str, int]]:
-    """Each KPI of reports/kpis.py for the period and the previous one, with the change.
-
-    For a one-month period the monthly trend's counts are reused (no extra queries); over
-    several months a distinct count is not the sum of the months' counts, so it is queried.
-    """
+    """Each KPI of reports/kpis.py for the period and the previous one, with the change."""
     as_of = as_of or date.today()
-    prev = period.previous()
-    sources = _sources(centre_ids, as_of)
-    out: dict[str, tuple[Any, Any]] = {}
-    first = f"{prev.start.year:04d}-{prev.start.month:02d}"
-    reuse = bool(months and series and first in months and period.n_months == 1)
-    for key in KPIS:
-        if reuse and key in SERIES:
-            i = months.index(first)  # type: ignore[union-attr]
-            values = series[key]  # type: ignore[index]
-            out[key] = (values[i + 1], values[i])
-            continue
-        src = sources[key]
-        lo, mid = _bound(prev.start, src.is_datetime), _bound(period.start, src.is_datetime)
-        hi = _bound(period.end + timedelta(days=1), src.is_datetime)
-        col = src.column
-        out[key] = db.session.execute(
-            src.base.add_columns(
-                src.count((col >= mid) & (col < hi)),
-                src.count((col >= lo) & (col < mid)),
-            ).where(col >= lo, col < hi)
-        ).one()
-    result = {}
-    for key, (now, then) in out.items():
-        now, then = int(now or 0), int(then or 0)
-        result[key] = {"value": now, "previous": then, "change": now - then}
-    return result
+    facts = month_facts(ReportScope.of(centre_ids), period.previous().start, period.end)
+    return _kpi_values(facts.facts, period, as_of)
 
 
-def trend(
-    centre_ids: list[int], end: date, n: int = 12, as_of: date | None = None
-) -> tuple[list[str], dict[str, list[int]]]:
-    """Monthly counts of visits, needs, recommendations and resolved needs for n months to end."""
-    first = add_months(end.replace(day=1), -(n - 1))
-    months = [(d.year, d.month) for d in (add_months(first, i) for i in range(n))]
-    stop = end + timedelta(days=1)
-    sources = _sources(centre_ids, as_of or date.today())
-    series = {}
-    for key in SERIES:
-        src = sources[key]
-        col = src.column
-        year, month = extract("year", col), extract("month", col)
-        rows = db.session.execute(
-            src.base.add_columns(year.label("y"), month.label("m"), src.count().label("n"))
-            .where(col >= _bound(first, src.is_datetime), col < _bound(stop, src.is_datetime))
-            .group_by(year, month)
-        ).all()
-        counts = {(int(r.y), int(r.m)): int(r.n) for r in rows}
-        series[key] = [counts.get(ym, 0) for ym in months]
-    return [f"{y}-{m:02d}" for y, m in months], series
+def _trend(facts: Facts, months: list[Period]) -> dict[str, list[int]]:
+    # each series is a KPI that is one count of the facts (builder.COUNTS)
+    return {key: [facts.count(K.KPIS[key].figure, m) for m in months] for key in SERIES}
 
 
 def build_dashboard(
-    centre_ids: list[int],
+    centre_ids: list[int] | None,
     period: Period,
     compare: list[Centre],
     stale_after: int,
     now: datetime | None = None,
 ) -> Dashboard:
-    """The dashboard of centre_ids (several for consortium leaders) for period.
+    """The dashboard of centre_ids (None: every centre, for consortium leaders) for period.
 
-    The stale list is now's, like the home page's: it does not depend on the period shown,
-    so needs collected long before the period are not hidden.
+    The trend and the needs by field, status and district cover the twelve months to the
+    period's end. The stale list is now's, like the home page's: it does not depend on the
+    period shown, so needs collected long before the period are not hidden.
     """
     now = now or datetime.now(UTC)
     as_of = now.date()
-    months, series = trend(centre_ids, period.end, as_of=as_of)
-    window_start = date.fromisoformat(months[0] + "-01")
-    in_window = (
-        Need.centre_id.in_(centre_ids),
-        Need.collected_on >= window_start,
-        Need.collected_on <= period.end,
-    )
-    by_field = db.session.execute(
-        select(TechField.name, func.count(need_fields.c.need_id))
-        .select_from(need_fields)
-        .join(Need, Need.id == need_fields.c.need_id)
-        .join(TechField, TechField.id == need_fields.c.field_id)
-        .where(*in_window)
-        .group_by(TechField.name)
-        .order_by(func.count(need_fields.c.need_id).desc(), TechField.name)
-    ).all()
-    by_status = dict(
-        db.session.execute(
-            select(Need.status, func.count(Need.id)).where(*in_window).group_by(Need.status)
-        ).all()
-    )
+    scope = ReportScope.of(centre_ids)
+    last = period.end.replace(day=1)
+    first = add_months(last, -(TREND_MONTHS - 1))
+    months = [
+        Period.months(f"{d:%Y-%m}") for d in (add_months(first, i) for i in range(TREND_MONTHS))
+    ]
+    window = Period(first, period.end)
+    loaded = month_facts(scope, min(first, period.previous().start), period.end)
+    facts = loaded.facts
+    by_status = facts.need_counts(window, "status")
     # the funnel from the status counts: a need past "matching" has been matched
-    total = sum(int(v) for v in by_status.values())
     reached = {
         "matched": ("matched", "in_progress", "resolved"),
         "in_progress": ("in_progress", "resolved"),
         "resolved": ("resolved",),
     }
-    funnel = {"collected": total}
-    funnel.update(
-        {k: sum(int(by_status.get(s, 0)) for s in states) for k, states in reached.items()}
-    )
-    by_district = db.session.execute(
-        select(Organisation.district, func.count(Need.id))
-        .join(Organisation, Organisation.id == Need.organisation_id)
-        .where(*in_window)
-        .group_by(Organisation.district)
-        .order_by(func.count(Need.id).desc(), Organisation.district)
-    ).all()
+    funnel = {"collected": sum(by_status.values())}
+    funnel.update({k: sum(by_status.get(s, 0) for s in states) for k, states in reached.items()})
     stale_total, stale = stale_needs(centre_ids, now, stale_after)
     return Dashboard(
         period=period,
-        kpis=kpis(centre_ids, period, months, series, as_of),
-        months=months,
-        trend=series,
-        by_field=[(n, int(c)) for n, c in by_field],
-        by_status={k: int(v) for k, v in by_status.items()},
+        kpis=_kpi_values(facts, period, as_of),
+        months=[m.month_keys()[0] for m in months],
+        trend=_trend(facts, months),
+        by_field=list(facts.need_counts(window, "field").items()),
+        by_status=by_status,
         funnel=funnel,
-        by_district=[(d or "—", int(c)) for d, c in by_district],
+        by_district=list(facts.need_counts(window, "district").items()),
         stale=stale,
-        centres=compare_centres(compare, period, as_of) if len(compare) > 1 else [],
+        centres=compare_centres(compare, period, facts) if len(compare) > 1 else [],
         stale_total=stale_total,
         stale_days=stale_after,
+        cached_months=loaded.hits,
     )
 
 
 def compare_centres(
-    centres: list[Centre], period: Period, as_of: date | None = None
+    centres: list[Centre], period: Period, facts: Facts | None = None
 ) -> list[dict[str, Any]]:
-    """Per-centre counts for the period (consortium view), one grouped query per figure."""
-    ids = [c.id for c in centres]
-    sources = _sources(ids, as_of or date.today())
-    counts: dict[str, dict[int, int]] = {}
-    for key in SERIES:
-        src = sources[key]
-        col = src.column
-        lo = _bound(period.start, src.is_datetime)
-        hi = _bound(period.end + timedelta(days=1), src.is_datetime)
-        counts[key] = dict(
-            db.session.execute(
-                src.base.add_columns(src.centre, src.count())
-                .where(col >= lo, col < hi)
-                .group_by(src.centre)
-            ).all()
-        )
+    """Per-centre counts for the period (consortium view), from the facts of every centre."""
+    if facts is None:
+        facts = month_facts(ReportScope.of(None), period.start, period.end).facts
+    counts = facts.by_centre(period)
     return [
         {"id": c.id, "name": c.name, **{k: int(counts[k].get(c.id, 0)) for k in SERIES}}
         for c in centres

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from needs_tracker.common.choices import NeedStatus
 from needs_tracker.dashboard.metrics import KPIS, SERIES, build_dashboard, latest_month
+from needs_tracker.extensions import db
 from needs_tracker.reports import kpis as K
 from needs_tracker.reports.access import is_cross_centre, pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
@@ -62,8 +63,10 @@ def index():
     if not centres:
         abort(404)
     centre_id = request.args.get("centre", type=int)
+    ids: list[int] | None
     if centre_id is None and is_cross_centre(current_user):
-        selected, ids = None, [c.id for c in centres]
+        # every centre: no list of ids to filter on (the user's scope reads them all)
+        selected, ids = None, None
     else:
         selected = pick_centre(current_user, centre_id)
         ids = [selected.id]
@@ -94,7 +97,7 @@ def index():
         "funnel": list(FUNNEL_LABELS),
         "status": [m.value for m in NeedStatus],
     }
-    return render_template(
+    page = render_template(
         "dashboard/index.html",
         board=board,
         payload=payload,
@@ -109,3 +112,7 @@ def index():
         end=end or start,
         period_error=error,
     )
+    # The closed months counted for this page are kept for the next one (reports/cache.py).
+    # After rendering: a commit expires the page's objects (300 centres would be read again).
+    db.session.commit()
+    return page

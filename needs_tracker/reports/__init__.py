@@ -7,9 +7,11 @@ from needs_tracker.common import hooks
 
 
 def init_app(app: Flask) -> None:
-    """Register the reports feature's blueprints and commands."""
+    """Register the reports feature's blueprints, commands and cache invalidation."""
+    from needs_tracker.reports import invalidation
     from needs_tracker.reports.cli import report_cli
 
+    invalidation.register()
     app.cli.add_command(report_cli)
     from needs_tracker.common.permissions import sees_reports_in_menu
     from needs_tracker.reports import views

@@ -1,15 +1,23 @@
 """Pure pandas report builder: DataFrames in, a Report out (no Flask, no SQLAlchemy).
 
-The input frames (see ReportInput) cover the report period and the previous period of the
-same length; queries.py fills them from the database, tests build them by hand.
+Two kinds of input (see ReportInput):
+- **monthly facts** (FACT_COLUMNS): small aggregated frames, one row per month and per thing
+  that is counted (a count, or an id where a figure counts distinct things over several
+  months). Every figure of the report and of the dashboard is computed from them, here, by
+  the rules of kpis.py; queries/facts.py fill them with grouped SQL, the cache keeps closed
+  months, tests build them by hand.
+- **rows for the tables** (COLUMNS): the period's visits, team, organisations, match steps and
+  meetings, for the text and the tables that name things.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from needs_tracker.reports import kpis as K
@@ -17,12 +25,13 @@ from needs_tracker.reports import kpis as K
 PROGRESS_MATCH_STATUSES = ("contacted", "meeting_held", "agreement", "resolved")
 
 COLUMNS: dict[str, list[str]] = {
-    # done and planned visits from the previous period's start to a month after the period
+    # done and planned visits from the period's start to the end of the month after it
     "visits": ["id", "visit_date", "status", "purpose"],
     "visit_orgs": ["visit_id", "organisation_id"],
     "organisations": ["id", "name", "short_name", "kind", "district", "deleted"],
+    # the team of the period's done visits
     "team": ["visit_id", "position", "name", "title", "organisation_name"],
-    # needs collected in either period
+    # needs collected in the period (the spreadsheet's raw rows only)
     "needs": [
         "id",
         "organisation_id",
@@ -34,9 +43,7 @@ COLUMNS: dict[str, list[str]] = {
         "urgency",
     ],
     "need_fields": ["need_id", "field"],
-    # need status changes (to resolved) in either period, with the need's collection date
-    "resolutions": ["need_id", "changed_at", "collected_on"],
-    # match transitions in either period, with the match and its need and candidate
+    # match transitions in the period, with the match and its need and candidate
     "transitions": [
         "match_id",
         "to_status",
@@ -44,7 +51,6 @@ COLUMNS: dict[str, list[str]] = {
         "need_id",
         "need_title",
         "collected_on",
-        "first_at",
         "organisation_id",
         "candidate",
         "candidate_org",
@@ -52,12 +58,51 @@ COLUMNS: dict[str, list[str]] = {
         "candidate_kind",
         "amount",
     ],
-    # docking meetings from the previous period's start to the end of the month after the
-    # period; recorded_held: a match of the meeting reached "docking meeting held"
+    # docking meetings from the period's start to the end of the month after the period;
+    # recorded_held: a match of the meeting reached "docking meeting held"
     "events": ["id", "title", "held_on", "recorded_held"],
     # the longest-waiting open needs by the staleness rule of kpis.py (queries.stale_needs)
     "stale": ["id", "title", "company", "status", "moved_at", "days"],
 }
+
+# The monthly facts. "month" is "YYYY-MM" (timestamps placed by their UTC date, kpis.day_start);
+# every value is a plain JSON value (int, str, float, bool), so a month read back from the cache
+# is the month as computed.
+FACT_COLUMNS: dict[str, list[str]] = {
+    # done visits, per centre
+    "visits": ["month", "centre_id", "visits"],
+    # live organisations on the month's done visits, once per month; first_month: the month of
+    # the organisation's first done visit ever (a revisit when it is before the period)
+    "visited": ["month", "organisation_id", "kind", "first_month"],
+    # people on the month's done visits, once per month
+    "team": ["month", "name", "organisation_name"],
+    # live needs collected in the month, counted by each dimension in NEED_DIMENSIONS (a need
+    # counts once per dimension; "field" counts its links to fields)
+    "needs": ["month", "dimension", "value", "n"],
+    # needs recommended in the month (n proposed steps), with their collection month and
+    # their first step ever (month, and days from collection to its UTC date)
+    "proposals": [
+        "month",
+        "centre_id",
+        "need_id",
+        "collected_month",
+        "first_month",
+        "first_days",
+        "n",
+    ],
+    # matches that reached an agreement in the month, with the amount (10k CNY)
+    "agreements": ["month", "match_id", "amount"],
+    # docking meetings dated in the month, by day and by whether a match recorded them held
+    "events": ["month", "held_on", "recorded_held", "n"],
+    # needs resolved in the month: the month's first resolution, days from collection
+    "resolutions": ["month", "centre_id", "need_id", "days"],
+}
+NEED_DIMENSIONS = ("centre", "status", "type", "urgency", "district", "field")
+
+
+def month_key(day: date) -> str:
+    """The month of a day as the facts name it: "YYYY-MM"."""
+    return f"{day.year:04d}-{day.month:02d}"
 
 
 @dataclass
@@ -92,6 +137,10 @@ class Period:
         first = self.end + timedelta(days=1)
         return Period(first, _month_end(first))
 
+    def month_keys(self) -> list[str]:
+        """The months covered, as the facts name them ("YYYY-MM")."""
+        return [month_key(add_months(self.start, i)) for i in range(self.n_months)]
+
     def label(self) -> str:
         """The report's own heading, e.g. "2021 年 1-3 月"."""
         if self.start.year == self.end.year:
@@ -117,7 +166,6 @@ TIME_COLUMNS = {
     "held_on",
     "at",
     "changed_at",
-    "first_at",
     "status_changed_at",
 }
 
@@ -127,21 +175,30 @@ def _naive(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True).dt.tz_localize(None)
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
 @dataclass
 class ReportInput:
-    """Everything the builder reads; each frame has the columns in COLUMNS."""
+    """Everything the builder reads.
+
+    facts: the monthly facts (FACT_COLUMNS) from the previous period's first month to the
+    period's last; frames: the rows of the tables (COLUMNS).
+    """
 
     centre: str
     region: str
     partners: list[str]
     period: Period
     frames: dict[str, pd.DataFrame]
-    # organisation ids visited (done) before the previous period started
-    visited_before: set[int] = field(default_factory=set)
+    facts: dict[str, pd.DataFrame] | Facts = field(default_factory=dict)
     open_needs: int = 0
     # the day the figures are true on: a meeting dated after it is planned, not held
     as_of: date = field(default_factory=date.today)
     stale_total: int = 0
+    # the months whose facts were read from the cache (the others were counted afresh)
+    cached_months: list[str] = field(default_factory=list)
 
     def frame(self, name: str) -> pd.DataFrame:
         """The named frame with its columns (empty frames keep their columns).
@@ -153,7 +210,7 @@ class ReportInput:
             return cache[name]
         df = self.frames.get(name)
         if df is None or df.empty:
-            df = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS[name]})
+            df = _empty(COLUMNS[name])
         else:
             df = df.copy()
             # frames built before a column was added (tests, snapshots) get it empty
@@ -276,24 +333,9 @@ def _in(series: pd.Series, period: Period) -> pd.Series:
     return (series >= start) & (series < stop)
 
 
-def _counts(series: pd.Series) -> dict[str, int]:
-    counts = series.fillna("").astype(str).value_counts()
-    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-    return {str(k): int(v) for k, v in counts.items()}
-
-
-def _median_days(later: pd.Series, earlier: pd.Series) -> float | None:
-    if later.empty:
-        return None
-    a = pd.to_datetime(later).dt.tz_localize(None) if _aware(later) else pd.to_datetime(later)
-    b = pd.to_datetime(earlier)
-    days = (a.dt.normalize() - b.dt.normalize()).dt.days
-    return float(days.median()) if not days.empty else None
-
-
-def _aware(series: pd.Series) -> bool:
-    s = pd.to_datetime(series)
-    return getattr(s.dt, "tz", None) is not None
+def _median(days: list[Any]) -> float | None:
+    values = [float(d) for d in days if d is not None]
+    return float(statistics.median(values)) if values else None
 
 
 def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
@@ -301,7 +343,9 @@ def _orgs(inp: ReportInput) -> dict[int, dict[str, Any]]:
     cache = inp.__dict__.setdefault("_orgs", None)
     if cache is None:
         orgs = inp.frame("organisations")
-        cache = {int(r["id"]): r for r in orgs.to_dict("records")}
+        names = COLUMNS["organisations"]
+        rows = zip(*(orgs[c].tolist() for c in names), strict=True)
+        cache = {int(r[0]): dict(zip(names, r, strict=True)) for r in rows}
         inp.__dict__["_orgs"] = cache
     return cache
 
@@ -324,66 +368,252 @@ def _done_visits(inp: ReportInput, period: Period) -> pd.DataFrame:
     return visits[(visits["status"] == "done") & _in(visits["visit_date"], period)]
 
 
+def _month_number(keys: Any) -> np.ndarray:
+    """ "YYYY-MM" -> year * 12 + month - 1, for comparing months as integers."""
+    numbers: dict[str, int] = {}
+    for k in keys:
+        if k not in numbers:
+            numbers[k] = int(k[:4]) * 12 + int(k[5:7]) - 1
+    return np.array([numbers[k] for k in keys], dtype=np.int64)
+
+
+def _number(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+@dataclass(frozen=True)
+class _Count:
+    """A figure that is a sum of a column, or its distinct values, over a period's months."""
+
+    frame: str
+    column: str
+    distinct: bool = False
+    # only the rows whose column has this value
+    where: tuple[str, str] | None = None
+
+
+# The figures that are one count of the facts (the dashboard's series among them): over several
+# months, a sum where each row is its own event, distinct ids where a company or a need is
+# counted once however many months it appears in.
+COUNTS: dict[str, _Count] = {
+    "visits": _Count("visits", "visits"),
+    "organisations_visited": _Count("visited", "organisation_id", distinct=True),
+    "companies_visited": _Count("visited", "organisation_id", True, ("kind", K.COMPANY)),
+    # every live need has one type (possibly blank), so the type counts add up to the needs
+    "needs_collected": _Count("needs", "n", where=("dimension", "type")),
+    "matches_made": _Count("proposals", "n"),
+    "needs_matched": _Count("proposals", "need_id", distinct=True),
+    "agreements": _Count("agreements", "match_id", distinct=True),
+    "resolved": _Count("resolutions", "need_id", distinct=True),
+}
+
+
+MONTH_COLUMNS = frozenset({"first_month", "collected_month"})
+
+
+class Facts:
+    """The monthly facts of some months, each frame with the columns of FACT_COLUMNS.
+
+    Every figure of the report and of the dashboard is computed here from the months of a
+    period: the one place where a month's counts become a period's figures. The frames are
+    small (one row per month and per thing counted), so the figures are read from their
+    columns as arrays: a dashboard asks for the figures of some thirty periods.
+    """
+
+    def __init__(self, frames: dict[str, pd.DataFrame] | None = None) -> None:
+        columns: dict[str, dict[str, list[Any]]] = {}
+        for name, names in FACT_COLUMNS.items():
+            df = (frames or {}).get(name)
+            if df is not None and not df.empty:
+                columns[name] = {c: df[c].tolist() for c in names}
+        self._load(columns)
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, dict[str, list[Any]]]) -> Facts:
+        """Facts from plain column lists ({frame: {column: values}}), as the cache keeps them."""
+        facts = cls.__new__(cls)
+        facts._load(columns)
+        return facts
+
+    def _load(self, columns: dict[str, dict[str, list[Any]]]) -> None:
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
+        self._months: dict[str, np.ndarray] = {}
+        for name, names in FACT_COLUMNS.items():
+            given = columns.get(name) or {}
+            size = len(given.get("month", []))
+            self._columns[name] = {}
+            for c in names:
+                values = np.empty(size, dtype=object)
+                values[:] = given.get(c, [None] * size)
+                self._columns[name][c] = values
+            self._months[name] = _month_number(given.get("month", []))
+            # the other month columns as numbers too, converted once
+            for c in MONTH_COLUMNS.intersection(names):
+                self._columns[name][c + "#"] = _month_number(given.get(c, []))
+
+    @property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The facts as DataFrames (FACT_COLUMNS)."""
+        return {
+            name: pd.DataFrame({c: self._columns[name][c] for c in names}, columns=names)
+            for name, names in FACT_COLUMNS.items()
+        }
+
+    def _rows(self, name: str, period: Period, where: tuple[str, Any] | None = None):
+        months = self._months[name]
+        mask = (months >= _number(period.start)) & (months <= _number(period.end))
+        if where is not None:
+            mask &= self._columns[name][where[0]] == where[1]
+        return mask
+
+    def column(self, name: str, column: str, mask: np.ndarray) -> np.ndarray:
+        """A frame's column on the rows of mask."""
+        return self._columns[name][column][mask]
+
+    def count(self, figure: str, period: Period) -> int:
+        """One of COUNTS for period."""
+        spec = COUNTS[figure]
+        values = self.column(spec.frame, spec.column, self._rows(spec.frame, period, spec.where))
+        if spec.distinct:
+            return len(set(values.tolist()))
+        return int(sum(int(v) for v in values.tolist()))
+
+    def revisited(self, period: Period, kind: str | None = None) -> set[int]:
+        """Organisations (of kind) visited in period and visited (done) before it."""
+        mask = self._rows("visited", period, None if kind is None else ("kind", kind))
+        mask &= self._columns["visited"]["first_month#"] < _number(period.start)
+        return {int(org) for org in self.column("visited", "organisation_id", mask).tolist()}
+
+    def need_counts(self, period: Period, dimension: str) -> dict[str, int]:
+        """Live needs collected in period by one of NEED_DIMENSIONS, largest first."""
+        mask = self._rows("needs", period, ("dimension", dimension))
+        sums: dict[str, int] = {}
+        values = self.column("needs", "value", mask).tolist()
+        for value, n in zip(values, self.column("needs", "n", mask).tolist(), strict=True):
+            key = "" if value is None else str(value)
+            if dimension == "district" and key == "":
+                key = "—"
+            sums[key] = sums.get(key, 0) + int(n)
+        # largest first; equal counts in the order of their names
+        return dict(sorted(sums.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def by_centre(self, period: Period) -> dict[str, dict[int, int]]:
+        """Per-centre counts in period of the dashboard's series (visits, needs,
+        recommendations, resolved needs), by the rules of COUNTS."""
+
+        def per_centre(name: str, value: str, where=None, distinct=False, centre="centre_id"):
+            mask = self._rows(name, period, where)
+            centres = self.column(name, centre, mask).astype(np.int64)
+            values = self.column(name, value, mask)
+            if distinct:
+                pairs = set(zip(centres.tolist(), values.tolist(), strict=True))
+                out: dict[int, int] = {}
+                for c, _v in pairs:
+                    out[c] = out.get(c, 0) + 1
+                return out
+            ids, where_in = np.unique(centres, return_inverse=True)
+            sums = np.bincount(where_in, weights=values.astype(np.int64), minlength=len(ids))
+            return {int(c): int(n) for c, n in zip(ids.tolist(), sums.tolist(), strict=True)}
+
+        return {
+            "visits": per_centre("visits", "visits"),
+            "needs": per_centre("needs", "n", ("dimension", "centre"), centre="value"),
+            "matches": per_centre("proposals", "n"),
+            "resolved": per_centre("resolutions", "need_id", distinct=True),
+        }
+
+    def figures(self, period: Period, as_of: date) -> Figures:
+        """Figures of one period (as of a day: a meeting dated later is not held)."""
+        first = _number(period.start)
+        fig = Figures(**{name: self.count(name, period) for name in COUNTS})
+        fig.companies_revisited = len(self.revisited(period, K.COMPANY))
+        fig.companies_new = fig.companies_visited - fig.companies_revisited
+        mask = self._rows("team", period)
+        fig.team_members = len(
+            set(
+                zip(
+                    self.column("team", "name", mask).tolist(),
+                    self.column("team", "organisation_name", mask).tolist(),
+                    strict=True,
+                )
+            )
+        )
+        fig.needs_by_type = self.need_counts(period, "type")
+        fig.needs_by_field = self.need_counts(period, "field")
+        fig.needs_by_urgency = self.need_counts(period, "urgency")
+        fig.needs_by_district = self.need_counts(period, "district")
+
+        mask = self._rows("proposals", period)
+        needs: dict[int, tuple[int, int, int]] = {}
+        for need, collected, first_month, days in zip(
+            self.column("proposals", "need_id", mask).tolist(),
+            self.column("proposals", "collected_month#", mask).tolist(),
+            self.column("proposals", "first_month#", mask).tolist(),
+            self.column("proposals", "first_days", mask).tolist(),
+            strict=True,
+        ):
+            needs[need] = (collected, first_month, days)
+        fig.needs_matched_earlier = sum(1 for c, _f, _d in needs.values() if c < first)
+        # a need whose first recommendation ever falls in the period
+        last = _number(period.end)
+        fig.median_days_to_first_match = _median(
+            [d for _c, f, d in needs.values() if first <= f <= last]
+        )
+
+        mask = self._rows("agreements", period)
+        amounts: dict[int, Any] = {}
+        for match, amount in zip(
+            self.column("agreements", "match_id", mask).tolist(),
+            self.column("agreements", "amount", mask).tolist(),
+            strict=True,
+        ):
+            amounts.setdefault(match, amount)
+        fig.agreement_amount = float(sum(float(a) for a in amounts.values() if a is not None))
+
+        mask = self._rows("events", period)
+        held = planned = 0
+        for day, recorded, n in zip(
+            self.column("events", "held_on", mask).tolist(),
+            self.column("events", "recorded_held", mask).tolist(),
+            self.column("events", "n", mask).tolist(),
+            strict=True,
+        ):
+            if K.meeting_is_held(date.fromisoformat(str(day)), bool(recorded), as_of):
+                held += int(n)
+            else:
+                planned += int(n)
+        fig.docking_meetings, fig.planned_meetings = held, planned
+
+        # each need once, at its first resolution in the period
+        mask = self._rows("resolutions", period)
+        rows = sorted(
+            zip(
+                self._months["resolutions"][mask].tolist(),
+                self.column("resolutions", "need_id", mask).tolist(),
+                self.column("resolutions", "days", mask).tolist(),
+                strict=True,
+            ),
+            key=lambda r: r[0],
+        )
+        firsts_resolved: dict[int, int] = {}
+        for _month, need, days in rows:
+            firsts_resolved.setdefault(need, days)
+        fig.median_days_to_resolved = _median(list(firsts_resolved.values()))
+        return fig
+
+
+def _facts(inp: ReportInput) -> Facts:
+    if isinstance(inp.facts, Facts):
+        return inp.facts
+    cache = inp.__dict__.get("_facts")
+    if cache is None:
+        cache = inp.__dict__["_facts"] = Facts(inp.facts)
+    return cache
+
+
 def compute_figures(inp: ReportInput, period: Period) -> Figures:
-    """Figures of one period from the input frames."""
-    fig = Figures()
-    visits = _done_visits(inp, period)
-    fig.visits = int(len(visits))
-    vo = inp.frame("visit_orgs")
-    orgs = inp.frame("organisations")
-    visited = vo[vo["visit_id"].isin(visits["id"])]
-    live = orgs[~orgs["deleted"].isin([True, 1])]
-    org_ids = set(visited["organisation_id"].astype(int)) & set(live["id"].astype(int))
-    fig.organisations_visited = len(org_ids)
-    companies = set(live[(live["id"].isin(org_ids)) & (live["kind"] == K.COMPANY)]["id"])
-    fig.companies_visited = len(companies)
-    # revisited: visited (done) before this period started
-    all_visits = inp.frame("visits")
-    earlier_ids = all_visits[
-        (all_visits["status"] == "done")
-        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
-    ]["id"]
-    earlier_orgs = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
-    earlier_orgs |= inp.visited_before
-    fig.companies_revisited = len(companies & earlier_orgs)
-    fig.companies_new = fig.companies_visited - fig.companies_revisited
-    team = inp.frame("team")
-    team = team[team["visit_id"].isin(visits["id"])]
-    fig.team_members = int(len(team.drop_duplicates(["name", "organisation_name"])))
-
-    needs = inp.frame("needs")
-    needs = needs[_in(needs["collected_on"], period)]
-    fig.needs_collected = int(len(needs))
-    nf = inp.frame("need_fields")
-    fig.needs_by_field = _counts(nf[nf["need_id"].isin(needs["id"])]["field"])
-    fig.needs_by_type = _counts(needs["need_type"])
-    fig.needs_by_urgency = _counts(needs["urgency"])
-    districts = needs.merge(
-        orgs[["id", "district"]], left_on="organisation_id", right_on="id", how="left"
-    )["district"]
-    fig.needs_by_district = _counts(districts.replace("", "—"))
-
-    tr = inp.frame("transitions")
-    tr = tr[_in(tr["at"], period)]
-    proposed = tr[tr["to_status"] == K.PROPOSED]
-    fig.matches_made = int(proposed["match_id"].nunique())
-    fig.needs_matched = int(proposed["need_id"].nunique())
-    earlier = proposed[pd.to_datetime(proposed["collected_on"]) < pd.Timestamp(period.start)]
-    fig.needs_matched_earlier = int(earlier["need_id"].nunique())
-    agreements = tr[tr["to_status"] == K.AGREEMENT].drop_duplicates("match_id")
-    fig.agreements = int(len(agreements))
-    fig.agreement_amount = float(pd.to_numeric(agreements["amount"]).fillna(0).sum())
-    events = _events(inp, period)
-    fig.docking_meetings = int(events["held"].sum())
-    fig.planned_meetings = int(len(events) - fig.docking_meetings)
-    res = inp.frame("resolutions")
-    res = res[_in(res["changed_at"], period)].drop_duplicates("need_id")
-    fig.resolved = int(len(res))
-    fig.median_days_to_resolved = _median_days(res["changed_at"], res["collected_on"])
-    # first match of a need that got its first match in this period
-    first = proposed[_in(proposed["first_at"], period)].drop_duplicates("need_id")
-    fig.median_days_to_first_match = _median_days(first["first_at"], first["collected_on"])
-    return fig
+    """Figures of one period from the input's monthly facts."""
+    return _facts(inp).figures(period, inp.as_of)
 
 
 def _events(inp: ReportInput, period: Period) -> pd.DataFrame:
@@ -446,17 +676,12 @@ def visited_table(inp: ReportInput, period: Period) -> list[dict[str, Any]]:
         return []
     rows["_v"] = rows["visit_id"].map({vid: i for i, vid in enumerate(visits["id"])})
     rows = rows.sort_values(["_v", "organisation_id"])
-    counts = rows.groupby("organisation_id")["visit_id"].nunique()
-    all_visits = inp.frame("visits")
-    earlier_ids = all_visits[
-        (all_visits["status"] == "done")
-        & (pd.to_datetime(all_visits["visit_date"]).dt.date < period.start)
-    ]["id"]
-    earlier = set(vo[vo["visit_id"].isin(earlier_ids)]["organisation_id"].astype(int))
-    earlier |= inp.visited_before
+    counts = rows.groupby("organisation_id")["visit_id"].nunique().to_dict()
+    # revisited: a done visit before the period (the facts' first visit of the organisation)
+    earlier = _facts(inp).revisited(period)
     orgs = _orgs(inp)
     out = []
-    for oid in dict.fromkeys(rows["organisation_id"].astype(int)):
+    for oid in dict.fromkeys(int(o) for o in rows["organisation_id"].tolist()):
         # deleted organisations count nowhere (kpis.py), so the text does not name them
         if oid not in orgs or orgs[oid].get("deleted") in (True, 1):
             continue

@@ -16,7 +16,8 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    centre = SelectField(_l("Centre"), coerce=int, validators=[Optional()])
+    # a centre's id, or "all" (every centre) for those who read every centre
+    centre = SelectField(_l("Centre"), validators=[Optional()])
     start = StringField(
         _l("From month"), validators=[DataRequired(), MONTH], render_kw={"placeholder": "2021-01"}
     )

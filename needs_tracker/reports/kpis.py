@@ -33,6 +33,11 @@ RESOLVED = "resolved"
 # the config key (default in config.py) of the one staleness rule
 STALE_DAYS_KEY = "STALE_DAYS"
 
+# The version of these rules and of the monthly facts counted by them (builder.FACT_COLUMNS,
+# reports/facts.py): part of the cache's key, so add one whenever a rule or a fact changes and
+# no figure is ever read from facts counted the old way.
+FACTS_VERSION = 1
+
 
 @dataclass(frozen=True)
 class Kpi:

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from needs_tracker.centres.models import Centre
 from needs_tracker.common.forms import select_choices
 from needs_tracker.common.permissions import can_edit_reports, can_export, require
 from needs_tracker.extensions import db
-from needs_tracker.reports.access import pick_centre, visible_centres
+from needs_tracker.reports.access import is_cross_centre, pick_centre, visible_centres
 from needs_tracker.reports.builder import Period
 from needs_tracker.reports.export import FORMATS, render
 from needs_tracker.reports.forms import EditForm, GenerateForm, PeriodForm
@@ -24,6 +25,7 @@ from needs_tracker.reports.services import (
     generate_snapshot,
     list_snapshots,
     report_bundle,
+    report_scope,
 )
 from needs_tracker.visits.models import Visit
 
@@ -41,64 +43,105 @@ MIME = {
 METRIC_LABELS = [(m.figure, m.label) for m in METRICS if m.on_page]
 
 
-def _default_month(centre_id: int) -> str:
+ALL_CENTRES = "all"
+
+
+def _default_month(centre: Centre | None) -> str:
     last = db.session.scalar(
         select(func.max(Visit.visit_date)).where(
-            Visit.centre_id == centre_id, Visit.status == "done"
+            report_scope(centre).where(Visit.centre_id), Visit.status == "done"
         )
     )
     day = last or date.today()
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _period_args(source) -> tuple[int | None, Period | None, str, str]:
-    centre_id = source.get("centre", type=int)
+def _period_args(source) -> tuple[str | None, Period | None, str, str]:
+    centre = (source.get("centre") or "").strip() or None
     start = (source.get("start") or "").strip()
     end = (source.get("end") or "").strip()
     try:
         period = Period.months(start, end or None) if start else None
     except ValueError:
         abort(400)
-    return centre_id, period, start, end
+    return centre, period, start, end
+
+
+def _target(raw: str | None) -> Centre | None:
+    """The centre asked for (404 unless visible), or None: every centre's report, for those
+    who read every centre."""
+    if raw == ALL_CENTRES:
+        if not is_cross_centre(current_user):
+            abort(404)
+        return None
+    if raw is not None and not raw.isdigit():
+        abort(404)
+    return pick_centre(current_user, int(raw) if raw is not None else None)
+
+
+def _centre_choices() -> list:
+    pairs = [(str(c.id), c.name) for c in visible_centres(current_user)]
+    if is_cross_centre(current_user):
+        pairs.insert(0, (ALL_CENTRES, _("All centres")))
+    return select_choices(pairs)
+
+
+def _centre_arg(centre: Centre | None) -> str:
+    return ALL_CENTRES if centre is None else str(centre.id)
 
 
 @bp.route("/")
 @login_required
 def index():
-    """Pick a centre and months; preview the report and its revisions."""
-    centre_id, _period, start, end = _period_args(request.args)
-    centre = pick_centre(current_user, centre_id)
+    """Pick a centre (or every centre) and months; preview the report and its revisions."""
+    raw_centre, _period, start, end = _period_args(request.args)
+    centre = _target(raw_centre)
     form = PeriodForm(request.args, meta={"csrf": False})
-    form.centre.choices = select_choices([(c.id, c.name) for c in visible_centres(current_user)])
+    form.centre.choices = _centre_choices()
     if not start:
-        start = _default_month(centre.id)
+        start = _default_month(centre)
         form.start.data = start
-    form.centre.data = centre.id
+    form.centre.data = _centre_arg(centre)
     if request.args and not form.validate():
-        return render_template("reports/index.html", form=form, centre=centre, data=None), 400
+        return render_template(
+            "reports/index.html", form=form, centre=centre, title=_title(centre), data=None
+        ), 400
     period = Period.months(start, end or None)
-    revisions = list_snapshots(centre, period)
+    revisions = list_snapshots(centre, period) if centre is not None else []
     data, _raw = report_bundle(centre, period, revisions[0] if revisions else None)
-    args = {"centre": centre.id, "start": start, "end": end or start}
+    args = {"centre": _centre_arg(centre), "start": start, "end": end or start}
     edit = EditForm(data={**args, "narrative": data["narrative"], "plan": data["next_month_plan"]})
     generate = GenerateForm(data=args)
-    return render_template(
+    page = render_template(
         "reports/index.html",
         form=form,
         centre=centre,
+        title=_title(centre),
         data=data,
         revisions=revisions,
         edit_form=edit,
         generate_form=generate,
         args=args,
-        can_edit=can_edit_reports(current_user),
+        # a consortium report is read and downloaded, not saved: revisions belong to a centre
+        can_edit=centre is not None and can_edit_reports(current_user),
         formats=FORMATS,
         metrics=METRIC_LABELS,
     )
+    # The closed months counted for this page are kept for the next one (reports/cache.py);
+    # after rendering, since a commit expires the objects the page shows.
+    db.session.commit()
+    return page
+
+
+def _title(centre: Centre | None) -> str:
+    return centre.name if centre is not None else _("All centres")
 
 
 def _post_target(form) -> tuple:
-    centre = pick_centre(current_user, int(form.centre.data) if form.centre.data else None)
+    raw = form.centre.data or None
+    if raw is not None and not str(raw).isdigit():
+        abort(404)  # revisions belong to one centre
+    centre = pick_centre(current_user, int(raw) if raw is not None else None)
     period = Period.months(form.start.data, form.end.data or None)
     args = {"centre": centre.id, "start": form.start.data, "end": form.end.data or form.start.data}
     return centre, period, args
@@ -162,11 +205,11 @@ def download(fmt: str):
     if fmt not in FORMATS:
         abort(404)
     require(can_export(current_user))  # it names the visit team: nothing personal to observers
-    centre_id, period, start, end = _period_args(request.args)
+    raw_centre, period, start, end = _period_args(request.args)
     if period is None:
         abort(400)
-    centre = pick_centre(current_user, centre_id)
-    revisions = list_snapshots(centre, period)
+    centre = _target(raw_centre)
+    revisions = list_snapshots(centre, period) if centre is not None else []
     snapshot = revisions[0] if revisions else None
     wanted = request.args.get("revision", type=int)
     if wanted is not None:
@@ -174,8 +217,11 @@ def download(fmt: str):
         if snapshot is None:
             abort(404)
     data, raw = report_bundle(centre, period, snapshot, raw=fmt == "xlsx")
-    content = render(fmt, data, raw, [p.name for p in centre.partners], centre.report_style)
+    partners = [p.name for p in centre.partners] if centre is not None else []
+    style = centre.report_style if centre is not None else None
+    content = render(fmt, data, raw, partners, style)
+    db.session.commit()  # keep the closed months counted (reports/cache.py)
     label = f"{period.start:%Y-%m}" + (f"_{period.end:%Y-%m}" if period.n_months > 1 else "")
-    filename = f"{centre.name}月报_{label}.{fmt}"
+    filename = f"{data['centre']}月报_{label}.{fmt}"
     disposition = f"attachment; filename=report.{fmt}; filename*=UTF-8''{quote(filename)}"
     return Response(content, mimetype=MIME[fmt], headers={"Content-Disposition": disposition})

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from needs_tracker.reports.builder import (
+    FACT_COLUMNS,
     Period,
     ReportInput,
     build_report,
@@ -182,8 +183,70 @@ def make_input(period: Period, open_needs: int = 2) -> ReportInput:
         partners=PARTNERS,
         period=period,
         frames=frames,
+        facts=make_facts(),
         open_needs=open_needs,
     )
+
+
+def _facts(name: str, rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=FACT_COLUMNS[name])
+
+
+def make_facts() -> dict[str, pd.DataFrame]:
+    """The same story as monthly facts (what queries/facts.py counts in SQL), by hand."""
+    feb, mar = "2021-02", "2021-03"
+    needs = [
+        (feb, "centre", "1", 1),
+        (feb, "status", "resolved", 1),
+        (feb, "type", "rnd", 1),
+        (feb, "urgency", "low", 1),
+        (feb, "district", "高新区", 1),
+        (mar, "centre", "1", 3),
+        (mar, "status", "matched", 1),
+        (mar, "status", "collected", 2),
+        (mar, "type", "rnd", 2),
+        (mar, "type", "talent", 1),
+        (mar, "urgency", "high", 1),
+        (mar, "urgency", "low", 2),
+        # 101 (甲) and 103 (丙) in 高新区, 102 (乙) in 奎文区
+        (mar, "district", "高新区", 2),
+        (mar, "district", "奎文区", 1),
+        (mar, "field", "智能检测", 2),
+        (mar, "field", "工业软件", 1),
+    ]
+    return {
+        "visits": _facts("visits", [(feb, 1, 1), (mar, 1, 2)]),
+        # organisation 1 was first visited in February
+        "visited": _facts(
+            "visited",
+            [
+                (feb, 1, "company", feb),
+                (mar, 1, "company", feb),
+                (mar, 2, "company", mar),
+                (mar, 3, "company", mar),
+                (mar, 4, "university", mar),
+            ],
+        ),
+        "team": _facts(
+            "team",
+            [
+                (mar, "孙甲", "潍坊市科协"),
+                (mar, "胡乙", "中国科协智能制造学会联合体"),
+                (mar, "陈丙", "潍坊学院"),
+            ],
+        ),
+        "needs": _facts("needs", needs),
+        # need 100: proposed 2-12 (collected 2-10); need 101: two matches proposed in March,
+        # its first on 3-06 (collected 3-05)
+        "proposals": _facts(
+            "proposals",
+            [(feb, 1, 100, feb, feb, 2, 1), (mar, 1, 101, mar, mar, 1, 2)],
+        ),
+        "agreements": _facts("agreements", [(mar, 502, 30.0)]),
+        "events": _facts("events", [(mar, "2021-03-15", True, 1)]),
+        # need 100: collected 2-10, resolved 3-25
+        "resolutions": _facts("resolutions", [(mar, 1, 100, 43)]),
+    }
 
 
 @pytest.fixture
@@ -301,6 +364,7 @@ def test_empty_month():
 def test_empty_frames():
     inp = make_input(Period.months("2021-03"))
     inp.frames = {}
+    inp.facts = {}
     report = build_report(inp)
     assert report.current.visits == 0
     assert report.team == []
@@ -415,6 +479,13 @@ def test_recommendations_for_needs_collected_earlier_are_not_this_months_needs()
     inp.frames["transitions"] = pd.concat(
         [inp.frames["transitions"], pd.DataFrame([extra])], ignore_index=True
     )
+    inp.facts["proposals"] = pd.concat(
+        [
+            inp.facts["proposals"],
+            _facts("proposals", [("2021-03", 1, 100, "2021-02", "2021-02", 2, 1)]),
+        ],
+        ignore_index=True,
+    )
     report = build_report(inp)
     assert report.current.matches_made == 3
     assert report.current.needs_matched == 2
@@ -436,6 +507,15 @@ def _meetings_input(as_of: date) -> ReportInput:
             (4, "四月对接会", date(2021, 4, 8), False),
         ],
         columns=["id", "title", "held_on", "recorded_held"],
+    )
+    inp.facts["events"] = _facts(
+        "events",
+        [
+            ("2021-03", "2021-03-15", True, 1),
+            ("2021-03", "2021-03-26", True, 1),
+            ("2021-03", "2021-03-29", False, 1),
+            ("2021-04", "2021-04-08", False, 1),
+        ],
     )
     return inp
 
