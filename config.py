@@ -66,6 +66,10 @@ class Config:
     MATCH_INDEX_BUILD = os.environ.get("MATCH_INDEX_BUILD", "background")
     MATCH_INDEX_DIR = os.environ.get("MATCH_INDEX_DIR", "")
     MATCH_INDEX_WAIT = _int("MATCH_INDEX_WAIT_MS", 1000) / 1000
+    # Pools up to this many candidates are built within a request's wait; a background build
+    # running longer than MATCH_INDEX_BUILD_TIMEOUT seconds is stopped.
+    MATCH_INDEX_INLINE_MAX = _int("MATCH_INDEX_INLINE_MAX", 2000)
+    MATCH_INDEX_BUILD_TIMEOUT = _int("MATCH_INDEX_BUILD_TIMEOUT", 900)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
